@@ -1,0 +1,39 @@
+"""Production settings: everything from the environment, and no insecure default accepted.
+
+Importing this module raises ImproperlyConfigured when the secret key is the development
+default, DEBUG is on, or ALLOWED_HOSTS is empty, so a misconfigured server never starts.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import INSECURE_DEFAULT_SECRET_KEY, env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+
+_problems = []
+if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
+    _problems.append("DJANGO_SECRET_KEY must be set to a random value of 50+ characters")
+if DEBUG:
+    _problems.append("DJANGO_DEBUG must be off")
+if not ALLOWED_HOSTS:
+    _problems.append("DJANGO_ALLOWED_HOSTS must name the hosts this server answers for")
+if _problems:
+    raise ImproperlyConfigured("Refusing to start in production mode: " + "; ".join(_problems))
+
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
+
+# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)  # noqa: F405

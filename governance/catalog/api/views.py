@@ -1,0 +1,118 @@
+"""Read endpoints of the catalog. Visibility comes from the selectors, never from the view."""
+
+from django.db.models import Count, Q
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import selectors
+from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
+from ..models import Creator, ModelVersion, Tag
+from . import serializers
+
+
+class ModelViewSet(viewsets.ReadOnlyModelViewSet):
+    """Models in the catalog, with their versions."""
+
+    filterset_class = ModelFilter  # its ``search`` parameter is the catalog's one text search
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["name", "download_count", "rating", "favorite_count", "created_at"]
+    ordering = ["-download_count", "id"]
+
+    def get_queryset(self):
+        return selectors.with_catalog_details(selectors.visible_models(self.request.user))
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.ModelDetailSerializer
+        return serializers.ModelListSerializer
+
+    @extend_schema(
+        responses=serializers.RecommendationSerializer(many=True),
+        parameters=[OpenApiParameter("limit", int, description="At most 50; default 6.")],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def similar(self, request: Request, pk: str | None = None) -> Response:
+        """Models like this one, ranked by the recommender plugins."""
+        model = self.get_object()
+        limit = _limit(request)
+        pairs = selectors.similar_models(model=model, user=request.user, limit=limit)
+        data = [{"model": m, "score": r.score, "reason": r.reason} for m, r in pairs]
+        return Response(serializers.RecommendationSerializer(data, many=True).data)
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", "6")
+    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+        raise ValidationError({"limit": ["Must be an integer from 1 to 50."]})
+    return int(raw)
+
+
+class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Versions of models, with their files and preview images."""
+
+    serializer_class = serializers.ModelVersionSerializer
+    filterset_class = ModelVersionFilter
+    search_fields = ["name", "model__name", "trained_words"]
+    ordering_fields = ["published_at", "download_count", "rating"]
+    ordering = ["-published_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.visible_versions(self.request.user).prefetch_related("files", "images")
+
+    @extend_schema(responses=serializers.VersionScoreSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def scores(self, request: Request, pk: str | None = None) -> Response:
+        """The latest score of every scorer plugin for this version."""
+        version: ModelVersion = self.get_object()
+        return Response(serializers.VersionScoreSerializer(version.scores.all(), many=True).data)
+
+
+class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
+    """Files of versions; look one up by any published hash with ``?hash=``."""
+
+    serializer_class = serializers.ModelFileSerializer
+    filterset_class = ModelFileFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "size_kb", "id"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        return selectors.visible_files(self.request.user)
+
+
+class CreatorViewSet(viewsets.ReadOnlyModelViewSet):
+    """People and organisations who publish models."""
+
+    serializer_class = serializers.CreatorSerializer
+    search_fields = ["username"]
+    ordering_fields = ["username", "model_count"]
+    ordering = ["username"]
+    filterset_fields = ["hub"]
+
+    def get_queryset(self):
+        visible = selectors.visible_models(self.request.user)
+        return Creator.objects.annotate(
+            model_count=Count("models", filter=Q(models__in=visible), distinct=True)
+        )
+
+
+class TagViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tags, with how many visible models carry each."""
+
+    serializer_class = serializers.TagSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "model_count"]
+    ordering = ["-model_count", "name"]
+    filterset_fields = ["name"]
+
+    def get_queryset(self):
+        visible = selectors.visible_models(self.request.user)
+        return Tag.objects.annotate(
+            model_count=Count("models", filter=Q(models__in=visible), distinct=True)
+        )

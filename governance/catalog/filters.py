@@ -1,0 +1,92 @@
+"""Query-string filters for catalog listings (API and portal share them)."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from .models import (
+    COMMERCIAL_USE_FIELDS,
+    CommercialUse,
+    Hub,
+    Model,
+    ModelFile,
+    ModelMode,
+    ModelType,
+    ModelVersion,
+)
+from .selectors import search_models
+
+
+class ModelFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text="Words that must all appear in the name, description, tags or creator.",
+    )
+    type = django_filters.MultipleChoiceFilter(choices=ModelType.choices)
+    base_model = django_filters.CharFilter(
+        field_name="versions__base_model", distinct=True, help_text="e.g. SDXL 1.0"
+    )
+    tag = django_filters.CharFilter(
+        method="filter_tag", help_text="Tag name; repeat the parameter to require several."
+    )
+    creator = django_filters.CharFilter(field_name="creator__username")
+    nsfw = django_filters.BooleanFilter()
+    mode = django_filters.ChoiceFilter(choices=ModelMode.choices)
+    hub = django_filters.ChoiceFilter(choices=Hub.choices)
+    commercial_use = django_filters.ChoiceFilter(
+        choices=CommercialUse.choices,
+        method="filter_commercial_use",
+        help_text="Only models whose creator allows this commercial use.",
+    )
+    owning_team = django_filters.NumberFilter(field_name="owning_team_id")
+
+    class Meta:
+        model = Model
+        fields = ["type", "base_model", "tag", "creator", "nsfw", "mode", "hub", "poi"]
+
+    def filter_search(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
+        return search_models(queryset, value)
+
+    def filter_tag(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
+        for tag in self.data.getlist("tag") if hasattr(self.data, "getlist") else [value]:
+            queryset = queryset.filter(tags__name=tag.strip().lower())
+        return queryset.distinct()
+
+    def filter_commercial_use(
+        self, queryset: QuerySet[Model], name: str, value: str
+    ) -> QuerySet[Model]:
+        return queryset.filter(**{COMMERCIAL_USE_FIELDS[CommercialUse(value)]: True})
+
+
+class ModelVersionFilter(django_filters.FilterSet):
+    base_model = django_filters.CharFilter()
+    model = django_filters.NumberFilter(field_name="model_id")
+    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["base_model", "model", "status"]
+
+
+class ModelFileFilter(django_filters.FilterSet):
+    hash = django_filters.CharFilter(
+        method="filter_hash",
+        help_text="Any published hash (SHA256, AutoV2, BLAKE3, AutoV1, AutoV3, CRC32).",
+    )
+    sha256 = django_filters.CharFilter(method="filter_upper")
+    autov2 = django_filters.CharFilter(method="filter_upper")
+    version = django_filters.NumberFilter(field_name="version_id")
+    format = django_filters.CharFilter()
+
+    class Meta:
+        model = ModelFile
+        fields = ["sha256", "autov2", "version", "format", "type", "primary"]
+
+    def filter_upper(self, queryset: QuerySet[ModelFile], name: str, value: str):
+        return queryset.filter(**{name: value.strip().upper()})
+
+    def filter_hash(self, queryset: QuerySet[ModelFile], name: str, value: str):
+        value = value.strip().upper()
+        return queryset.filter(
+            Q(sha256=value) | Q(autov2=value) | Q(blake3=value) | Q(autov1=value)
+            | Q(autov3=value) | Q(crc32=value)
+        )  # fmt: skip

@@ -1,0 +1,36 @@
+"""``manage.py seed_demo``: load the demo catalog, demo people and teams (idempotent)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from governance.catalog.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog (60+ CivitAI-shaped models), demo users and two teams."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with DEBUG off (demo accounts have a published password).",
+        )
+
+    def handle(self, *args, allow_production: bool, **options) -> None:
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "Refusing to create demo accounts with a published password on a server with "
+                "DEBUG off; pass --allow-production if this really is a throwaway instance."
+            )
+        report = seed_demo()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo catalog: {report.models_total} models, {report.versions_total} versions "
+                f"({report.models_created} models new)."
+            )
+        )
+        names = ", ".join(username for username, *_ in DEMO_USERS)
+        self.stdout.write(
+            f"Sign in as admin / {DEMO_PASSWORD} (administrator), or as any of {names} "
+            f"with the same password."
+        )

@@ -1,0 +1,71 @@
+"""The team portal's catalog pages: thin views over catalog selectors and filters."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from governance.catalog import selectors
+from governance.catalog.filters import ModelFilter
+from governance.catalog.models import CommercialUse, ModelType
+
+SORTS = {
+    "popular": ("-download_count", "id"),
+    "rating": ("-rating", "-rating_count", "id"),
+    "newest": ("-created_at", "-id"),
+    "name": ("name", "id"),
+}
+
+
+@login_required
+def catalog(request: HttpRequest) -> HttpResponse:
+    """Browse and search the catalog; NSFW models stay hidden unless asked for."""
+    visible = selectors.visible_models(request.user)
+    params = request.GET.copy()
+    if params.get("nsfw") != "":
+        params.setdefault("nsfw", "false")
+    filterset = ModelFilter(params, queryset=visible)
+    sort = request.GET.get("sort", "popular")
+    models = filterset.qs.order_by(*SORTS.get(sort, SORTS["popular"]))
+    page = Paginator(selectors.with_catalog_details(models), 24).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    show_recommendations = not any(request.GET.get(k) for k in ("search", "type", "tag", "page"))
+    return render(
+        request,
+        "portal/catalog.html",
+        {
+            "page": page,
+            "filterset": filterset,
+            "sort": sort,
+            "sorts": list(SORTS),
+            "types": ModelType.choices,
+            "commercial_uses": CommercialUse.choices,
+            "base_models": selectors.base_model_counts(visible),
+            "popular_tags": selectors.popular_tags(visible, limit=24),
+            "query": query.urlencode(),
+            "recommended": selectors.recommended_for_user(user=request.user, limit=6)
+            if show_recommendations
+            else [],
+        },
+    )
+
+
+@login_required
+def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One model: its versions, files with hashes, permissions, scores and similar models."""
+    model = get_object_or_404(
+        selectors.with_catalog_details(selectors.visible_models(request.user)), pk=pk
+    )
+    versions = list(model.versions.all())
+    prefetch_related_objects(versions, "scores")
+    return render(
+        request,
+        "portal/model_detail.html",
+        {
+            "model": model,
+            "versions": versions,
+            "similar": selectors.similar_models(model=model, user=request.user, limit=6),
+        },
+    )

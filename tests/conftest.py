@@ -1,0 +1,135 @@
+"""Shared fixtures: plugins registered for one test, service markers, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from governance.plugins import register_plugin, reset_plugin_manager, unregister_plugin
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def services_required() -> bool:
+    """In CI's service run a test that cannot reach its service fails instead of skipping."""
+    return os.environ.get("HUBGATE_REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(item: pytest.Item, why: str) -> None:
+    if services_required():
+        pytest.fail(f"{why}, and HUBGATE_REQUIRE_SERVICES=1 says it must be here", pytrace=False)
+    pytest.skip(why)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            _missing_service(item, "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("worker") and not settings.CELERY_BROKER_URL:
+        _missing_service(item, "needs a Celery broker: set CELERY_BROKER_URL=redis://…")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plugin_manager() -> Iterator[None]:
+    """Each test sees exactly the plugins installed through entry points and settings."""
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
+
+
+@pytest.fixture
+def plugin() -> Iterator[Callable[..., object]]:
+    """Register plugin objects for one test: ``plugin(obj, name="x")``; unregistered after."""
+    names: list[str] = []
+
+    def register(obj: object, *, name: str) -> object:
+        info = register_plugin(obj, name=name)
+        names.append(name)
+        return info
+
+    yield register
+    for name in names:
+        unregister_plugin(name)
+
+
+@pytest.fixture
+def user(db):
+    from tests.accounts.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if "sqlite" in db["ENGINE"]:
+        raise RuntimeError("a separate worker process cannot share an in-memory SQLite database")
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    host = db["HOST"] or "127.0.0.1"
+    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """A real ``celery worker`` process on the test database and the configured broker."""
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("needs a Celery broker")
+    from config.celery import app
+
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url,
+    }
+    log_path = ROOT / "var" / "test-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115  (closed in the finally below)
+    node = f"hubgate-test-{os.getpid()}@%h"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
+         "--concurrency=1", "--pool=prefork", "-n", node, "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"the Celery worker exited at start with code {proc.returncode}:\n"
+                    + log_path.read_text()[-3000:]
+                )
+            replies = app.control.ping(timeout=1.0) or []
+            if any(node.split("@")[0] in name for reply in replies for name in reply):
+                break
+        else:
+            pytest.fail("the Celery worker did not answer a ping within 60 s")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,127 @@
+"""The plugin manager: entry-point loading, enable/disable, failure isolation."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from governance.checks import plugins_loaded
+from governance.hookspecs import FileToScan, Finding, hookimpl
+from governance.plugins import call_hook, get_plugin_manager, plugin_infos
+
+BUILTINS = {"safetensors_header", "metadata_completeness", "tag_overlap"}
+
+
+def test_builtin_plugins_load_through_entry_points() -> None:
+    infos = {i.name: i for i in plugin_infos()}
+    assert set(infos) >= BUILTINS
+    for name in BUILTINS:
+        assert infos[name].loaded
+        assert infos[name].distribution == "hubgate"
+    assert infos["safetensors_header"].hooks == ("hubgate_configure", "hubgate_scan_file")
+    assert get_plugin_manager().get_plugin("tag_overlap") is not None
+
+
+@override_settings(HUBGATE_DISABLED_PLUGINS=["tag_overlap"])
+def test_a_disabled_plugin_is_known_but_never_called() -> None:
+    info = {i.name: i for i in plugin_infos()}["tag_overlap"]
+    assert not info.enabled
+    assert get_plugin_manager().get_plugin("tag_overlap") is None
+
+
+@override_settings(HUBGATE_PLUGINS={"tag_overlap": {"min_score": 7}})
+def test_a_plugin_that_rejects_its_configuration_is_not_loaded() -> None:
+    info = {i.name: i for i in plugin_infos()}["tag_overlap"]
+    assert "min_score" in info.error
+    assert get_plugin_manager().get_plugin("tag_overlap") is None
+    assert [m.id for m in plugins_loaded()] == ["hubgate.E001"]
+
+
+def test_a_raising_plugin_is_recorded_and_the_others_still_run(plugin, tmp_path) -> None:
+    class Broken:
+        @hookimpl
+        def hubgate_scan_file(self, file):
+            raise RuntimeError("disk on fire")
+
+    class Fine:
+        @hookimpl
+        def hubgate_scan_file(self, file):
+            return [Finding(code="fine.ok", severity="info", message="ok")]
+
+    plugin(Broken(), name="broken")
+    plugin(Fine(), name="fine")
+    path = tmp_path / "x"
+    path.write_bytes(b"x")
+    results = {r.plugin: r for r in call_hook("hubgate_scan_file", file=FileToScan(path, "x", 1))}
+    assert not results["broken"].ok
+    assert results["broken"].error == "RuntimeError: disk on fire"
+    assert results["fine"].ok and results["fine"].value[0].code == "fine.ok"
+
+
+def test_a_misspelt_hook_fails_loudly_without_taking_hubgate_down(plugin) -> None:
+    class Typo:
+        @hookimpl
+        def hubgate_scan_files(self, file):
+            return []
+
+    info = plugin(Typo(), name="typo")
+    assert info.error and "hubgate_scan_files" in info.error
+    assert get_plugin_manager().get_plugin("typo") is None
+    assert any("typo" in m.msg for m in plugins_loaded())
+
+
+def test_invalid_return_values_are_failures_not_crashes(plugin) -> None:
+    class Liar:
+        @hookimpl
+        def hubgate_score_version(self, version):
+            return "great"
+
+    plugin(Liar(), name="liar")
+
+    def validate(value):
+        raise TypeError(f"not a Score: {value!r}")
+
+    results = call_hook("hubgate_score_version", validate=validate, version=object())
+    liar = next(r for r in results if r.plugin == "liar")
+    assert liar.error == "TypeError: not a Score: 'great'"
+
+
+def test_firstresult_stops_at_the_first_answer(plugin) -> None:
+    class A:
+        @hookimpl
+        def hubgate_score_version(self, version):
+            return "a"
+
+    plugin(A(), name="a")
+    results = call_hook("hubgate_score_version", firstresult=True, version=object())
+    assert len(results) == 1
+
+
+def test_hook_arguments_are_checked() -> None:
+    with pytest.raises(TypeError, match="takes"):
+        call_hook("hubgate_scan_file", path="x")
+
+
+def test_registering_the_same_name_twice_is_refused(plugin) -> None:
+    with pytest.raises(ValueError, match="already known"):
+        plugin(object(), name="tag_overlap")
+
+
+def test_plugins_command_lists_builtins_with_hooks() -> None:
+    out = StringIO()
+    call_command("plugins", stdout=out, no_color=True)
+    text = out.getvalue()
+    for name in BUILTINS:
+        assert f"{name}  [enabled]" in text
+    assert "hooks: hubgate_configure, hubgate_recommend_for_user, hubgate_recommend_similar" in text
+
+
+@override_settings(HUBGATE_DISABLED_PLUGINS=["metadata_completeness"])
+def test_plugins_command_json_shows_disabled() -> None:
+    out = StringIO()
+    call_command("plugins", "--format", "json", stdout=out)
+    rows = {row["name"]: row for row in json.loads(out.getvalue())}
+    assert rows["metadata_completeness"]["enabled"] is False
+    assert rows["safetensors_header"]["hooks"] == ["hubgate_configure", "hubgate_scan_file"]
