@@ -133,3 +133,14 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    db = settings.DATABASES["default"]
+    broker = settings.CELERY_BROKER_URL or "none (tasks run eagerly in-process)"
+    return [
+        f"hubgate: database {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''}"
+        f"{'/' + str(db['NAME']) if 'sqlite' not in db['ENGINE'] else ''}",
+        f"hubgate: celery broker {broker}",
+        f"hubgate: services required: {services_required()}",
+    ]

@@ -1,0 +1,100 @@
+"""Settings: safe defaults on a laptop, and a production mode that refuses insecure ones."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "k3Jd9-f0Qw8_zN2mVb7XcL1pRt6YhU4sAe5GiO0oPl9KjH8gFd"
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUBGATE_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.production", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"DJANGO_ALLOWED_HOSTS": "hubgate.example.com"}, "DJANGO_SECRET_KEY"),
+        (
+            {
+                "DJANGO_SECRET_KEY": "django-insecure-hubgate-development-only",
+                "DJANGO_ALLOWED_HOSTS": "h",
+            },
+            "DJANGO_SECRET_KEY",
+        ),
+        ({"DJANGO_SECRET_KEY": GOOD_SECRET}, "DJANGO_ALLOWED_HOSTS"),
+        (
+            {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "h", "DJANGO_DEBUG": "1"},
+            "DJANGO_DEBUG",
+        ),
+    ],
+)
+def test_production_refuses_to_start_with_insecure_settings(env, complaint) -> None:
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "Refusing to start in production mode" in result.stderr
+    assert complaint in result.stderr
+
+
+@pytest.mark.slow
+def test_production_passes_the_deploy_check() -> None:
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=GOOD_SECRET,
+        DJANGO_ALLOWED_HOSTS="hubgate.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_celery_speaks_json_only_and_keeps_work_that_must_not_be_lost() -> None:
+    from config.celery import app
+
+    conf = app.conf
+    assert conf.task_serializer == conf.result_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.task_always_eager is (not settings.CELERY_BROKER_URL)
+
+
+def test_default_storage_is_local_disk() -> None:
+    assert settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage")
+
+
+def test_s3_storage_is_one_setting_away() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.STORAGES['default']['BACKEND'])"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUBGATE_"))}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "HUBGATE_STORAGE": "s3",
+            "AWS_STORAGE_BUCKET_NAME": "models",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == "storages.backends.s3.S3Storage", out.stderr

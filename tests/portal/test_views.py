@@ -1,0 +1,77 @@
+import pytest
+from django.urls import reverse
+
+from governance.catalog.services import import_civitai_model, refresh_version_scores
+from tests.catalog.documents import civitai_document
+from tests.catalog.factories import ModelFactory, ModelVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_portal_asks_to_sign_in(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert b"Sign in to Hubgate" in client.get(response["Location"]).content
+
+
+def test_signing_in_with_a_password_reaches_the_catalog(client, user) -> None:
+    response = client.post(
+        "/accounts/login/", {"username": user.username, "password": "pw-for-tests"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/"
+    assert b"model" in response.content
+
+
+def test_catalog_lists_models_and_hides_nsfw_by_default(client, user) -> None:
+    client.force_login(user)
+    ModelFactory(name="Copper Valley Landscapes")
+    ModelFactory(name="Spicy Thing", nsfw=True)
+    page = client.get("/").content.decode()
+    assert "Copper Valley Landscapes" in page and "Spicy Thing" not in page
+    page = client.get("/?nsfw=").content.decode()
+    assert "Spicy Thing" in page
+
+
+def test_catalog_filters_and_searches(client, user) -> None:
+    client.force_login(user)
+    lora = ModelFactory(name="Detail Slider", type="LORA")
+    ModelVersionFactory(model=lora, base_model="Pony")
+    ModelFactory(name="Nightfall VAE", type="VAE")
+    page = client.get("/?type=LORA&base_model=Pony").content.decode()
+    assert "Detail Slider" in page and "Nightfall VAE" not in page
+    page = client.get("/?search=nightfall").content.decode()
+    assert "Nightfall VAE" in page and "Detail Slider" not in page
+    assert "No model matches" in client.get("/?search=zzzz").content.decode()
+
+
+def test_catalog_query_count_does_not_grow_with_models(client, user, django_assert_max_num_queries):
+    client.force_login(user)
+    for _ in range(30):
+        ModelVersionFactory(model=ModelFactory(tags=["style", "ink"]))
+    with django_assert_max_num_queries(25):
+        assert client.get("/").status_code == 200
+
+
+def test_model_page_shows_versions_hashes_permissions_scores(client, user) -> None:
+    client.force_login(user)
+    model = import_civitai_model(document=civitai_document()).model
+    refresh_version_scores(version=model.versions.get(name="v2.0"))
+    page = client.get(reverse("portal:model-detail", args=[model.pk])).content.decode()
+    assert "lumenPhotoreal_v20.safetensors" in page
+    assert "SHA256" in page and "AAAAAAAAAAAAAAAA" in page
+    assert "Credit the creator when you use it" in page
+    assert "Commercial use allowed: sell generated images, use on generation services" in page
+    assert "metadata_completeness" in page
+
+
+def test_model_descriptions_are_never_rendered_as_markup(client, user) -> None:
+    client.force_login(user)
+    model = ModelFactory(description='<script>alert("x")</script><p>Fine text</p>')
+    page = client.get(reverse("portal:model-detail", args=[model.pk])).content.decode()
+    assert "<script>alert" not in page and "Fine text" in page
+
+
+def test_taken_down_models_are_not_shown(client, user) -> None:
+    client.force_login(user)
+    model = ModelFactory(mode="TakenDown")
+    assert client.get(reverse("portal:model-detail", args=[model.pk])).status_code == 404
