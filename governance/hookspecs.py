@@ -62,6 +62,26 @@ _SEVERITY_RANK = {
 }
 
 
+class FileFormat(enum.StrEnum):
+    """What a file is, identified by Hubgate from its content (never from its name)."""
+
+    PYTORCH_ZIP = "pytorch_zip"
+    PYTORCH_LEGACY_TAR = "pytorch_legacy_tar"
+    PICKLE = "pickle"
+    SAFETENSORS = "safetensors"
+    GGUF = "gguf"
+    NUMPY_NPY = "numpy_npy"
+    NUMPY_NPZ = "numpy_npz"
+    HDF5 = "hdf5"
+    KERAS_ZIP = "keras_zip"
+    ONNX = "onnx"
+    ZIP = "zip"
+    SEVEN_ZIP = "7z"
+    TAR = "tar"
+    GZIP = "gzip"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class FileToScan:
     """One stored file, readable at ``path`` on the local filesystem.
@@ -76,6 +96,8 @@ class FileToScan:
     sha256: str | None = None
     #: The format the hub or uploader declared ("SafeTensor", "PickleTensor", …), if any.
     declared_format: str | None = None
+    #: The format Hubgate identified from the content; a scanner may still look for itself.
+    detected_format: FileFormat = FileFormat.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
