@@ -47,6 +47,14 @@ class InvalidHubPayload(ValidationFailed):
     title = "Invalid data from the hub"
 
 
+class HashMismatch(HubgateError):
+    """Received bytes differ from the hashes or size the hub published for them."""
+
+    status = 422
+    code = "hash_mismatch"
+    title = "Hash mismatch"
+
+
 class NotFound(HubgateError):
     status = 404
     code = "not_found"

@@ -7,6 +7,7 @@ escape. Callers decide what a failure means.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import logging
 import threading
@@ -126,6 +127,20 @@ def _build_registry() -> _Registry:
             infos[ep.name] = PluginInfo(ep.name, ep.value, distribution, (), True, error)
             continue
         infos[ep.name] = _register(pm, plugin, ep.name, module=ep.value, distribution=distribution)
+    for module_name in settings.HUBGATE_PLUGIN_MODULES:
+        # Site-local plugins that are not packaged: registered under their module path.
+        if module_name in disabled or module_name in infos:
+            continue
+        try:
+            plugin = importlib.import_module(module_name)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            logger.error("Hubgate plugin module %r failed to import: %s", module_name, error)
+            infos[module_name] = PluginInfo(module_name, module_name, None, (), True, error)
+            continue
+        infos[module_name] = _register(
+            pm, plugin, module_name, module=module_name, distribution=None
+        )
     return _Registry(pm, infos)
 
 
@@ -151,7 +166,7 @@ def reset_plugin_manager() -> None:
 
 @receiver(setting_changed)
 def _reload_on_settings_change(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"HUBGATE_PLUGINS", "HUBGATE_DISABLED_PLUGINS"}:
+    if setting in {"HUBGATE_PLUGINS", "HUBGATE_DISABLED_PLUGINS", "HUBGATE_PLUGIN_MODULES"}:
         reset_plugin_manager()
 
 

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "governance.accounts",
     "governance.catalog",
+    "governance.ingest",
+    "governance.scanning",
     "governance.portal",
 ]
 
@@ -124,6 +126,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Uploads: the largest file accepted, and how long an unfinished resumable upload is kept.
+HUBGATE_MAX_UPLOAD_BYTES = env.int("HUBGATE_MAX_UPLOAD_BYTES", default=64 * 1024**3)
+HUBGATE_UPLOAD_TTL_HOURS = env.int("HUBGATE_UPLOAD_TTL_HOURS", default=24)
+HUBGATE_UPLOAD_MAX_CHUNK_BYTES = env.int("HUBGATE_UPLOAD_MAX_CHUNK_BYTES", default=256 * 1024**2)
+
 # --- Celery ------------------------------------------------------------------------------
 # Unset CELERY_BROKER_URL: tasks run eagerly in-process, so nothing else has to be running.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -143,6 +150,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-scans": {
+        "task": "governance.scanning.tasks.requeue_stale_scans_task",
+        "schedule": 5 * 60,
+    },
+}
+#: A scan that failed this many times (worker lost each time) is recorded as an error.
+HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -183,6 +198,8 @@ SPECTACULAR_SETTINGS = {
 # configure one under its name: HUBGATE_PLUGINS = {"tag_overlap": {"min_score": 0.2}}.
 HUBGATE_DISABLED_PLUGINS = env.list("HUBGATE_DISABLED_PLUGINS", default=[])
 HUBGATE_PLUGINS = env.json("HUBGATE_PLUGINS", default={})
+# Plugin modules that are not installed as packages (a site's own), by import path.
+HUBGATE_PLUGIN_MODULES = env.list("HUBGATE_PLUGIN_MODULES", default=[])
 
 LOGGING = {
     "version": 1,

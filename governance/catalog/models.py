@@ -259,6 +259,14 @@ class ModelFile(SourceFields):
     fp = models.CharField("precision", max_length=16, blank=True)
     size_variant = models.CharField(max_length=16, blank=True, help_text="full or pruned")
     download_url = models.URLField(max_length=500, blank=True)
+    blob = models.ForeignKey(
+        "ingest.Blob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="model_files",
+        help_text="The stored bytes, once ingested; empty while the file is only known by hash.",
+    )
 
     # Hashes, stored upper-case hex as CivitAI publishes them.
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)

@@ -31,6 +31,14 @@ class ImageSerializer(serializers.ModelSerializer):
 class ModelFileSerializer(serializers.ModelSerializer):
     hashes = serializers.DictField(child=serializers.CharField(), read_only=True)
     size_bytes = serializers.IntegerField(read_only=True)
+    stored = serializers.SerializerMethodField(help_text="Whether Hubgate holds the bytes.")
+    scan_verdict = serializers.CharField(
+        source="blob.current_scan.verdict", default=None, read_only=True,
+        help_text="Hubgate's own scan: pending, clean, flagged, quarantined or error.",
+    )  # fmt: skip
+
+    def get_stored(self, obj: ModelFile) -> bool:
+        return obj.blob_id is not None
 
     class Meta:
         model = ModelFile
@@ -38,6 +46,7 @@ class ModelFileSerializer(serializers.ModelSerializer):
             "id", "version", "external_id", "name", "type", "size_kb", "size_bytes", "primary",
             "format", "fp", "size_variant", "hashes", "pickle_scan_result",
             "pickle_scan_message", "virus_scan_result", "virus_scan_message", "scanned_at",
+            "stored", "scan_verdict",
         ]  # fmt: skip
 
 

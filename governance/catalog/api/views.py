@@ -1,6 +1,7 @@
 """Read endpoints of the catalog. Visibility comes from the selectors, never from the view."""
 
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -10,9 +11,11 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.ingest.serving import blob_response
+
 from .. import selectors
 from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
-from ..models import Creator, ModelVersion, Tag
+from ..models import Creator, ModelFile, ModelVersion, Tag
 from . import serializers
 
 
@@ -83,7 +86,20 @@ class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self):
-        return selectors.visible_files(self.request.user)
+        return selectors.visible_files(self.request.user).select_related("blob__current_scan")
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): bytes,
+            (206, "application/octet-stream"): bytes,
+        },
+        parameters=[OpenApiParameter("Range", str, OpenApiParameter.HEADER)],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The file's bytes (Range supported), unless its scan forbids serving it."""
+        file: ModelFile = self.get_object()
+        return blob_response(request, file.blob, filename=file.name)
 
 
 class CreatorViewSet(viewsets.ReadOnlyModelViewSet):
