@@ -47,6 +47,26 @@ def _fresh_plugin_manager() -> Iterator[None]:
     reset_plugin_manager()
 
 
+@pytest.fixture(autouse=True)
+def _isolated_media(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[None]:
+    """Every test stores files in a directory of its own (a worker test shares the worker's)."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    from django.test import override_settings
+
+    root = tmp_path_factory.mktemp("media")
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root},
+        },
+    }
+    with override_settings(MEDIA_ROOT=root, STORAGES=storages):
+        yield
+
+
 @pytest.fixture
 def plugin() -> Iterator[Callable[..., object]]:
     """Register plugin objects for one test: ``plugin(obj, name="x")``; unregistered after."""
@@ -102,6 +122,9 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url,
+        "HUBGATE_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # A scanner that can be made slow, so a test can kill the worker mid-scan.
+        "HUBGATE_PLUGIN_MODULES": "tests.scanning.slow_scanner",
     }
     log_path = ROOT / "var" / "test-worker.log"
     log_path.parent.mkdir(exist_ok=True)

@@ -1,5 +1,6 @@
 """Test settings: base settings with fast password hashing and throwaway file storage."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -7,7 +8,10 @@ from .base import *  # noqa: F403
 from .base import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="hubgate-test-media-"))
+# A worker process started by the tests is handed the same directory through the environment.
+MEDIA_ROOT = Path(
+    os.environ.get("HUBGATE_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="hubgate-test-media-")
+)
 STORAGES["default"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": MEDIA_ROOT},
