@@ -45,7 +45,7 @@ migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -55,6 +55,12 @@ class HashMismatch(HubgateError):
     title = "Hash mismatch"
 
 
+class PermissionDenied(HubgateError):
+    status = 403
+    code = "permission_denied"
+    title = "Permission denied"
+
+
 class NotFound(HubgateError):
     status = 404
     code = "not_found"

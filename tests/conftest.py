@@ -167,3 +167,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"hubgate: celery broker {broker}",
         f"hubgate: services required: {services_required()}",
     ]
+
+
+@pytest.fixture
+def own_version(user):
+    """A model version owned by a team ``user`` belongs to (so ``user`` may add files)."""
+    from tests.accounts.factories import MembershipFactory
+    from tests.catalog.factories import ModelVersionFactory
+
+    team = MembershipFactory(user=user).team
+    return ModelVersionFactory(model__owning_team=team)

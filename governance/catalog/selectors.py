@@ -213,3 +213,12 @@ def popular_tags(models: QuerySet[Model], *, limit: int = 20) -> list[tuple[str,
         .values_list("name", "n")[:limit]
     )
     return list(rows)
+
+
+def can_change_model(user: AbstractBaseUser | AnonymousUser, model: Model) -> bool:
+    """Staff, or a member of the team that owns the model, may add files to it."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return model.owning_team_id is not None and user.teams.filter(pk=model.owning_team_id).exists()

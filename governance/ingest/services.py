@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from governance.catalog.hub_payload import HASH_LENGTHS
 from governance.catalog.models import Hub, ModelFile, ModelVersion
-from governance.errors import Conflict, HashMismatch, ValidationFailed
+from governance.catalog.selectors import can_change_model
+from governance.errors import Conflict, HashMismatch, PermissionDenied, ValidationFailed
 
 from . import formats, storage
 from .hashing import CHUNK_SIZE, Hashes, MultiHasher
@@ -169,7 +170,9 @@ def start_upload(
     *, user, filename: str, size: int, expected_hashes: Mapping[str, str] | None = None,
     version: ModelVersion | None = None, declared_format: str = "",
 ) -> UploadSession:  # fmt: skip
-    """Open a resumable upload of ``size`` bytes."""
+    """Open a resumable upload of ``size`` bytes (to be attached to ``version`` if given)."""
+    if version is not None and not can_change_model(user, version.model):
+        raise PermissionDenied("Only the owning team or an administrator may add files here.")
     if size <= 0 or size > settings.HUBGATE_MAX_UPLOAD_BYTES:
         raise ValidationFailed(
             f"size must be between 1 and {settings.HUBGATE_MAX_UPLOAD_BYTES} bytes",

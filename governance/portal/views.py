@@ -1,6 +1,7 @@
 """The team portal's catalog pages: thin views over catalog selectors and filters."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 
 from governance.catalog import selectors
 from governance.catalog.filters import ModelFilter
-from governance.catalog.models import CommercialUse, ModelType
+from governance.catalog.models import CommercialUse, ModelType, ModelVersion
 
 SORTS = {
     "popular": ("-download_count", "id"),
@@ -59,7 +60,7 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.with_catalog_details(selectors.visible_models(request.user)), pk=pk
     )
     versions = list(model.versions.all())
-    prefetch_related_objects(versions, "scores")
+    prefetch_related_objects(versions, "scores", "files__blob__current_scan")
     return render(
         request,
         "portal/model_detail.html",
@@ -67,5 +68,20 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "model": model,
             "versions": versions,
             "similar": selectors.similar_models(model=model, user=request.user, limit=6),
+            "can_upload": selectors.can_change_model(request.user, model),
         },
     )
+
+
+@login_required
+def upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """The resumable uploader for one version (it talks to /api/uploads/)."""
+    version = get_object_or_404(
+        ModelVersion.objects.select_related("model").filter(
+            model__in=selectors.visible_models(request.user)
+        ),
+        pk=pk,
+    )
+    if not selectors.can_change_model(request.user, version.model):
+        raise PermissionDenied("Only the owning team or an administrator may add files here.")
+    return render(request, "portal/upload.html", {"version": version})

@@ -12,9 +12,11 @@ pytestmark = pytest.mark.django_db
 CHUNK = "application/offset+octet-stream"
 
 
-def test_resumable_upload_over_the_api(api_client, django_capture_on_commit_callbacks) -> None:
+def test_resumable_upload_over_the_api(
+    api_client, own_version, django_capture_on_commit_callbacks
+) -> None:
     data = os.urandom(700_000)
-    version = ModelVersionFactory()
+    version = own_version
     created = api_client.post(
         "/api/uploads/",
         {"filename": "detail.safetensors", "size": len(data), "version": version.pk,
@@ -59,8 +61,7 @@ def test_another_users_upload_is_not_found(api_client, django_user_model) -> Non
     assert api_client.get(f"/api/uploads/{session.pk}/").status_code == 404
 
 
-def _stored_file(api_client, data: bytes, capture):
-    version = ModelVersionFactory()
+def _stored_file(api_client, version, data: bytes, capture):
     session = api_client.post(
         "/api/uploads/", {"filename": "w.bin", "size": len(data), "version": version.pk},
         format="json",
@@ -73,10 +74,10 @@ def _stored_file(api_client, data: bytes, capture):
 
 
 def test_download_streams_the_bytes_with_ranges(
-    api_client, django_capture_on_commit_callbacks
+    api_client, own_version, django_capture_on_commit_callbacks
 ) -> None:
     data = os.urandom(10_000)
-    file = _stored_file(api_client, data, django_capture_on_commit_callbacks)
+    file = _stored_file(api_client, own_version, data, django_capture_on_commit_callbacks)
     full = api_client.get(f"/api/files/{file.pk}/download/")
     assert full.status_code == 200 and b"".join(full.streaming_content) == data
     assert full["Accept-Ranges"] == "bytes" and 'filename="w.bin"' in full["Content-Disposition"]
@@ -90,7 +91,7 @@ def test_download_streams_the_bytes_with_ranges(
 
 
 def test_quarantined_and_unstored_files_are_never_downloaded(
-    api_client, plugin, django_capture_on_commit_callbacks
+    api_client, own_version, plugin, django_capture_on_commit_callbacks
 ) -> None:
     from governance.hookspecs import Finding, hookimpl
 
@@ -100,9 +101,19 @@ def test_quarantined_and_unstored_files_are_never_downloaded(
             return [Finding(code="t.rce", severity="critical", message="runs code")]
 
     plugin(Critical(), name="critical")
-    file = _stored_file(api_client, os.urandom(100), django_capture_on_commit_callbacks)
+    file = _stored_file(
+        api_client, own_version, os.urandom(100), django_capture_on_commit_callbacks
+    )
     refused = api_client.get(f"/api/files/{file.pk}/download/")
     assert refused.status_code == 403 and "quarantined" in refused.json()["detail"]
     hub_only = ModelVersionFactory().files.create(name="x", sha256="A" * 64)
     refused = api_client.get(f"/api/files/{hub_only.pk}/download/")
     assert refused.status_code == 403 and "not been ingested" in refused.json()["detail"]
+
+
+def test_uploading_to_another_teams_version_is_forbidden(api_client) -> None:
+    response = api_client.post(
+        "/api/uploads/", {"filename": "x.bin", "size": 5, "version": ModelVersionFactory().pk},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 403 and response.json()["code"] == "permission_denied"

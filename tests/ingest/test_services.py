@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
-from governance.errors import Conflict, HashMismatch, ValidationFailed
+from governance.errors import Conflict, HashMismatch, PermissionDenied, ValidationFailed
 from governance.ingest import services, storage
 from governance.ingest.models import Blob, UploadSession
 from governance.scanning.models import FileScan
@@ -84,9 +84,9 @@ def test_attaching_to_a_version_creates_a_file_with_every_hash() -> None:
     assert services.attach_blob(version=version, blob=blob, name="again.bin").pk == file.pk
 
 
-def test_resumable_upload_round_trip(user, django_capture_on_commit_callbacks) -> None:
+def test_resumable_upload_round_trip(user, own_version, django_capture_on_commit_callbacks):
     data = os.urandom(1_500_000)
-    version = ModelVersionFactory()
+    version = own_version
     session = services.start_upload(
         user=user, filename="../../etc/lora.safetensors", size=len(data), version=version,
         expected_hashes={"SHA256": hashlib.sha256(data).hexdigest()},
@@ -138,3 +138,8 @@ def test_abort_deletes_the_partial_upload(user) -> None:
     session.refresh_from_db()
     assert session.status == UploadSession.Status.ABORTED
     assert not any(p.name.endswith(str(session.pk)) for p in storage.spool_dir().iterdir())
+
+
+def test_only_the_owning_team_may_upload_to_a_version(user) -> None:
+    with pytest.raises(PermissionDenied):
+        services.start_upload(user=user, filename="a.bin", size=1, version=ModelVersionFactory())

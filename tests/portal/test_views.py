@@ -75,3 +75,33 @@ def test_taken_down_models_are_not_shown(client, user) -> None:
     client.force_login(user)
     model = ModelFactory(mode="TakenDown")
     assert client.get(reverse("portal:model-detail", args=[model.pk])).status_code == 404
+
+
+def test_upload_page_only_for_the_owning_team(client, user, own_version) -> None:
+    client.force_login(user)
+    page = client.get(reverse("portal:version-upload", args=[own_version.pk]))
+    assert page.status_code == 200 and b"upload.js" in page.content
+    detail = client.get(reverse("portal:model-detail", args=[own_version.model_id])).content
+    assert b"Upload a file to this version" in detail
+    other = ModelVersionFactory()
+    assert client.get(reverse("portal:version-upload", args=[other.pk])).status_code == 403
+    detail = client.get(reverse("portal:model-detail", args=[other.model_id])).content
+    assert b"Upload a file to this version" not in detail
+
+
+def test_model_page_shows_hubgate_scan_and_download_link(
+    client, user, own_version, django_capture_on_commit_callbacks
+) -> None:
+    import json
+    import struct
+
+    from governance.ingest.services import attach_blob, ingest_chunks
+
+    header = json.dumps({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        blob = ingest_chunks([struct.pack("<Q", len(header)) + header + bytes(4)])
+    file = attach_blob(version=own_version, blob=blob, name="ok.safetensors")
+    client.force_login(user)
+    page = client.get(reverse("portal:model-detail", args=[own_version.model_id])).content.decode()
+    assert 'class="verdict verdict-clean">Clean' in page
+    assert reverse("file-download", args=[file.pk]) in page
