@@ -13,6 +13,7 @@ admin.site.index_title = "Governance console"
 api_patterns = [
     path("", include("governance.catalog.api.urls")),
     path("", include("governance.ingest.api.urls")),
+    path("", include("governance.approvals.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

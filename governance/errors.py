@@ -61,6 +61,18 @@ class PermissionDenied(HubgateError):
     title = "Permission denied"
 
 
+class UsageRefused(HubgateError):
+    """A version may not be used: not approved for the caller's teams (403) or retired (410)."""
+
+    code = "usage_refused"
+    title = "Version not usable"
+
+    def __init__(self, detail: str, *, status: int = 403) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = "retired" if status == 410 else "usage_refused"
+
+
 class NotFound(HubgateError):
     status = 404
     code = "not_found"

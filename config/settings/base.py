@@ -34,17 +34,25 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "guardian",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "governance.api",
     "governance.accounts",
     "governance.catalog",
     "governance.ingest",
     "governance.scanning",
+    "governance.audit",
+    "governance.gates",
+    "governance.lifecycle",
+    "governance.approvals",
+    "governance.events",
     "governance.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "governance.audit.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +89,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+# No guardian anonymous user: anonymous access is decided by Hubgate's own settings.
+ANONYMOUS_USER_NAME = None
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:catalog"
 LOGOUT_REDIRECT_URL = "login"
@@ -149,15 +163,53 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message not acknowledged within this time is redelivered (Redis): it must outlast the
+# longest task, or a long scan would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-scans": {
         "task": "governance.scanning.tasks.requeue_stale_scans_task",
         "schedule": 5 * 60,
     },
+    # The outbox relay: re-queues webhook deliveries whose Celery message was lost.
+    "retry-overdue-webhook-deliveries": {
+        "task": "governance.events.tasks.retry_overdue_deliveries_task",
+        "schedule": 60,
+    },
+    "retire-sunset-versions": {
+        "task": "governance.lifecycle.tasks.retire_due_versions_task",
+        "schedule": 60 * 60,
+    },
+    "expire-waivers": {
+        "task": "governance.approvals.tasks.expire_waivers_task",
+        "schedule": 15 * 60,
+    },
 }
+#: The longest a waiver may run before it must be granted again.
+HUBGATE_WAIVER_MAX_DAYS = env.int("HUBGATE_WAIVER_MAX_DAYS", default=180)
 #: A scan that failed this many times (worker lost each time) is recorded as an error.
 HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
+
+# --- E-mail and webhooks (governance.events) ----------------------------------------------
+# EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@smtp.example.com:587;
+# unset prints e-mails to the console.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# A mail server that does not answer must not hold a Celery worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hubgate <hubgate@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+#: A webhook delivery is given up (failed) after this many attempts.
+HUBGATE_WEBHOOK_MAX_ATTEMPTS = env.int("HUBGATE_WEBHOOK_MAX_ATTEMPTS", default=8)
+#: Whole-request timeout of one delivery attempt; connecting alone gets at most 5 s of it.
+HUBGATE_WEBHOOK_TIMEOUT_SECONDS = env.float("HUBGATE_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -190,7 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ScanResultEnum": "governance.catalog.models.ScanResult"},
+    "ENUM_NAME_OVERRIDES": {
+        "ScanResultEnum": "governance.catalog.models.ScanResult",
+        "VersionStateEnum": "governance.catalog.models.VersionState",
+        "RequestStateEnum": "governance.approvals.models.ModelRequest.State",
+    },
 }
 
 # --- Plugins -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from .models import Membership, Team, User
+from .models import Membership, ReviewerRole, RoleAssignment, Team, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -38,3 +38,17 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "team"]
     search_fields = ["user__username", "team__name"]
     autocomplete_fields = ["user", "team"]
+
+
+@admin.register(ReviewerRole)
+class ReviewerRoleAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "team_scoped", "can_waive"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "assigned_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]

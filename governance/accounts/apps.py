@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "governance.accounts"
     label = "accounts"
     verbose_name = "Accounts and teams"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

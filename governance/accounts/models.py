@@ -1,7 +1,7 @@
 """People and the teams they work in: the unit that owns and uses models."""
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 
 
@@ -13,13 +13,20 @@ class User(AbstractUser):
 
 
 class Team(models.Model):
-    """A group of people that owns models and requests models for its own use."""
+    """A group of people that owns models and requests models for its own use.
+
+    Each team has a Django auth group mirroring its members: object permissions (who may
+    see a private model, use an approved one) are granted to that group.
+    """
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
+    )
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="team"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -52,3 +59,40 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.get_role_display()})"
+
+
+class ReviewerRole(models.Model):
+    """A role that approval policies require: security, legal, team lead …"""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    team_scoped = models.BooleanField(
+        default=False,
+        help_text="Held by the requesting team's leads (e.g. team lead) instead of by assignment.",
+    )
+    can_waive = models.BooleanField(
+        default=False, help_text="Holders may waive a non-critical finding for one version."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleAssignment(models.Model):
+    """A person holding a company-wide reviewer role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.ForeignKey(ReviewerRole, on_delete=models.CASCADE, related_name="assignments")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_holder")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role}"

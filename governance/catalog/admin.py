@@ -7,7 +7,8 @@ from .models import Creator, Image, Model, ModelFile, ModelVersion, Tag, Version
 class ModelVersionInline(admin.TabularInline):
     model = ModelVersion
     extra = 0
-    fields = ["name", "base_model", "published_at", "download_count"]
+    fields = ["name", "state", "base_model", "published_at", "download_count"]
+    readonly_fields = ["state"]
     show_change_link = True
 
 
@@ -56,7 +57,20 @@ class ModelAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "last_synced_at"]
     inlines = [ModelVersionInline]
     fieldsets = [
-        (None, {"fields": ["name", "type", "creator", "owning_team", "tags", "description"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "type",
+                    "creator",
+                    "owning_team",
+                    "visibility",
+                    "tags",
+                    "description",
+                ]
+            },
+        ),
         ("Source", {"fields": ["hub", "external_id", "source_url", "last_synced_at"]}),
         ("Content", {"fields": ["nsfw", "nsfw_level", "poi", "minor", "sfw_only", "mode"]}),
         (
@@ -102,8 +116,11 @@ class ModelAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "base_model", "base_model_type", "published_at", "download_count"]
-    list_filter = ["base_model", "base_model_type", "status", "model__type"]
+    """The lifecycle state is shown, never edited here: it changes through its services."""
+
+    list_display = ["__str__", "state", "base_model", "base_model_type", "published_at"]
+    list_filter = ["state", "base_model", "base_model_type", "status", "model__type"]
+    readonly_fields = ["state"]
     search_fields = ["name", "model__name", "external_id"]
     list_select_related = ["model"]
     autocomplete_fields = ["model"]

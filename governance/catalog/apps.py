@@ -8,3 +8,5 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import checks  # noqa: F401  (registers the plugin system check)
+
+        from . import receivers  # noqa: F401

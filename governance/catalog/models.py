@@ -105,6 +105,25 @@ class CommercialUse(models.TextChoices):
     SELL = "Sell", "Sell this model or merges"
 
 
+class Visibility(models.TextChoices):
+    COMPANY = "company", "Everyone in the company"
+    TEAM = "team", "Only the owning team (and teams granted access)"
+
+
+class VersionState(models.TextChoices):
+    """A version's place in its lifecycle; changed only by governance.lifecycle.services."""
+
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    GATING = "gating", "Gating"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    QUARANTINED = "quarantined", "Quarantined"
+    DEPRECATED = "deprecated", "Deprecated"
+    RETIRED = "retired", "Retired"
+
+
 class HubStats(models.Model):
     """Statistics as the hub reported them at the last sync."""
 
@@ -136,6 +155,9 @@ class Model(SourceFields, HubStats):
         help_text="The team responsible for this model inside the company.",
     )
     tags = models.ManyToManyField(Tag, related_name="models", blank=True)
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.COMPANY
+    )
     source_url = models.URLField(max_length=500, blank=True)
 
     nsfw = models.BooleanField(default=False)
@@ -204,6 +226,9 @@ COMMERCIAL_USE_FIELDS = {
 
 class ModelVersion(SourceFields, HubStats):
     model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="versions")
+    state = models.CharField(
+        max_length=16, choices=VersionState.choices, default=VersionState.DRAFT, db_index=True
+    )
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     index = models.PositiveIntegerField(default=0, help_text="0 is the newest version.")
@@ -226,6 +251,7 @@ class ModelVersion(SourceFields, HubStats):
     class Meta:
         ordering = ["model_id", "index", "-id"]
         constraints = [SourceFields.source_constraint("unique_version_source")]
+        permissions = [("use_modelversion", "Can use (download, deploy) this version")]
 
     def __str__(self) -> str:
         return f"{self.model.name} — {self.name}"

@@ -6,21 +6,31 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
+from guardian.shortcuts import get_objects_for_user
 
 from governance.hookspecs import ModelSnapshot, Recommendation, Score, UserSnapshot, VersionSnapshot
 from governance.plugins import PluginResult, call_hook
 
-from .models import Image, Model, ModelFile, ModelMode, ModelVersion, Tag
+from .models import Image, Model, ModelFile, ModelMode, ModelVersion, Tag, Visibility
 
 
 def visible_models(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Model]:
-    """The models ``user`` may see: everything for staff; taken-down models only for staff."""
+    """The models ``user`` may see.
+
+    Staff see everything. Everyone else sees company-wide models that are not taken down,
+    and team-private models their team was granted ``catalog.view_model`` on (the owning
+    team always is; a team whose request was approved is too) — django-guardian decides.
+    """
     if not user.is_authenticated:
         return Model.objects.none()
-    models = Model.objects.all()
-    if not user.is_staff:
-        models = models.exclude(mode=ModelMode.TAKEN_DOWN)
-    return models
+    if user.is_staff:
+        return Model.objects.all()
+    granted = get_objects_for_user(
+        user, "catalog.view_model", klass=Model, accept_global_perms=False, with_superuser=False
+    )
+    return Model.objects.exclude(mode=ModelMode.TAKEN_DOWN).filter(
+        Q(visibility=Visibility.COMPANY) | Q(pk__in=granted.values("pk"))
+    )
 
 
 def visible_versions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ModelVersion]:

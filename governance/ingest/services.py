@@ -20,6 +20,7 @@ from governance.errors import Conflict, HashMismatch, PermissionDenied, Validati
 from . import formats, storage
 from .hashing import CHUNK_SIZE, Hashes, MultiHasher
 from .models import Blob, UploadSession
+from .signals import version_files_changed
 
 
 def read_chunks(stream: BinaryIO, size: int = CHUNK_SIZE) -> Iterable[bytes]:
@@ -145,11 +146,14 @@ def attach_blob(
             )  # fmt: skip
         elif file.blob_id and file.blob_id != blob.pk:
             raise Conflict(f"{file.name} is already stored with other bytes")
+        changed = file.blob_id != blob.pk
         file.blob = blob
         file.size_kb = blob.size / 1024
         file.sha256, file.autov1, file.autov2 = blob.sha256, blob.autov1, blob.autov2
         file.autov3, file.crc32, file.blake3 = blob.autov3, blob.crc32, blob.blake3
         file.save()
+        if changed:
+            transaction.on_commit(lambda: version_files_changed.send(ModelVersion, version=version))
         return file
 
 

@@ -15,6 +15,7 @@ from governance.ingest.models import Blob
 
 from .engine import PICKLE_SCANNERS, VIRUS_SCANNERS, ScanOutcome, scan_file, scanner_set
 from .models import FileScan, Finding, Verdict
+from .signals import scan_finished
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ def queue_scan(*, blob: Blob, force: bool = False) -> FileScan | None:
 
 def _start(scan_id: int) -> FileScan | None:
     with transaction.atomic():
-        scan = FileScan.objects.select_for_update().select_related("blob").get(pk=scan_id)
+        scan = (
+            FileScan.objects.select_for_update(of=("self",)).select_related("blob").get(pk=scan_id)
+        )
         if scan.status in (FileScan.Status.DONE, FileScan.Status.FAILED):
             return None  # a redelivered message for a finished scan: nothing to do
         # QUEUED, or RUNNING left behind by a worker that died: (re)run it.
@@ -118,6 +121,7 @@ def _record(scan: FileScan, outcome: ScanOutcome, *, scanners: str) -> FileScan:
     scan.finished_at = timezone.now()
     scan.save()
     Blob.objects.filter(pk=scan.blob_id).update(current_scan=scan)
+    transaction.on_commit(lambda: scan_finished.send(FileScan, blob=scan.blob, scan=scan))
     return scan
 
 
@@ -128,6 +132,7 @@ def _record_failure(scan: FileScan, error: str) -> FileScan:
     scan.finished_at = timezone.now()
     scan.save(update_fields=["status", "verdict", "error", "finished_at"])
     Blob.objects.filter(pk=scan.blob_id).update(current_scan=scan)
+    transaction.on_commit(lambda: scan_finished.send(FileScan, blob=scan.blob, scan=scan))
     return scan
 
 

@@ -61,7 +61,11 @@ def test_another_users_upload_is_not_found(api_client, django_user_model) -> Non
     assert api_client.get(f"/api/uploads/{session.pk}/").status_code == 404
 
 
-def _stored_file(api_client, version, data: bytes, capture):
+def _stored_file(api_client, user, version, data: bytes, capture):
+    """A file stored in an approved version (arranged directly: the flow is tested elsewhere),
+    downloaded by an administrator."""
+    user.is_staff = True
+    user.save()
     session = api_client.post(
         "/api/uploads/", {"filename": "w.bin", "size": len(data), "version": version.pk},
         format="json",
@@ -70,14 +74,15 @@ def _stored_file(api_client, version, data: bytes, capture):
     api_client.patch(url, data, content_type=CHUNK, HTTP_UPLOAD_OFFSET="0")
     with capture(execute=True):
         api_client.post(url + "complete/")
+    type(version).objects.filter(pk=version.pk).update(state="approved")
     return version.files.get()
 
 
 def test_download_streams_the_bytes_with_ranges(
-    api_client, own_version, django_capture_on_commit_callbacks
+    api_client, user, own_version, django_capture_on_commit_callbacks
 ) -> None:
     data = os.urandom(10_000)
-    file = _stored_file(api_client, own_version, data, django_capture_on_commit_callbacks)
+    file = _stored_file(api_client, user, own_version, data, django_capture_on_commit_callbacks)
     full = api_client.get(f"/api/files/{file.pk}/download/")
     assert full.status_code == 200 and b"".join(full.streaming_content) == data
     assert full["Accept-Ranges"] == "bytes" and 'filename="w.bin"' in full["Content-Disposition"]
@@ -91,7 +96,7 @@ def test_download_streams_the_bytes_with_ranges(
 
 
 def test_quarantined_and_unstored_files_are_never_downloaded(
-    api_client, own_version, plugin, django_capture_on_commit_callbacks
+    api_client, user, own_version, plugin, django_capture_on_commit_callbacks
 ) -> None:
     from governance.hookspecs import Finding, hookimpl
 
@@ -102,11 +107,11 @@ def test_quarantined_and_unstored_files_are_never_downloaded(
 
     plugin(Critical(), name="critical")
     file = _stored_file(
-        api_client, own_version, os.urandom(100), django_capture_on_commit_callbacks
+        api_client, user, own_version, os.urandom(100), django_capture_on_commit_callbacks
     )
     refused = api_client.get(f"/api/files/{file.pk}/download/")
     assert refused.status_code == 403 and "quarantined" in refused.json()["detail"]
-    hub_only = ModelVersionFactory().files.create(name="x", sha256="A" * 64)
+    hub_only = ModelVersionFactory(state="approved").files.create(name="x", sha256="A" * 64)
     refused = api_client.get(f"/api/files/{hub_only.pk}/download/")
     assert refused.status_code == 403 and "not been ingested" in refused.json()["detail"]
 

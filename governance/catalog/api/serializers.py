@@ -63,7 +63,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = [
-            "id", "model", "hub", "external_id", "name", "description", "index", "base_model",
+            "id", "model", "state", "hub", "external_id", "name", "description", "index",
+            "base_model",
             "base_model_type", "trained_words", "nsfw_level", "status", "availability",
             "early_access_time_frame", "early_access_ends_at", "published_at",
             "hub_created_at", "hub_updated_at", "download_count", "rating", "rating_count",
@@ -74,7 +75,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class ModelVersionSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
-        fields = ["id", "name", "base_model", "published_at", "download_count"]
+        fields = ["id", "name", "state", "base_model", "published_at", "download_count"]
 
 
 class _ModelBase(serializers.ModelSerializer):

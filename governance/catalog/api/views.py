@@ -1,5 +1,7 @@
 """Read endpoints of the catalog. Visibility comes from the selectors, never from the view."""
 
+from dataclasses import asdict
+
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,7 +13,17 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.idempotency import idempotent
+from governance.approvals.api.serializers import (
+    DeprecateSerializer,
+    GateReportSerializer,
+    ReasonSerializer,
+)
+from governance.errors import UsageRefused
+from governance.gates.services import evaluate_gates
 from governance.ingest.serving import blob_response
+from governance.lifecycle import services as lifecycle
+from governance.lifecycle.selectors import usage_verdict
 
 from .. import selectors
 from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
@@ -75,6 +87,38 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         version: ModelVersion = self.get_object()
         return Response(serializers.VersionScoreSerializer(version.scores.all(), many=True).data)
 
+    @extend_schema(request=DeprecateSerializer, responses=serializers.ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def deprecate(self, request: Request, pk: str | None = None) -> Response:
+        """Deprecate an approved version, with a reason, an optional successor and sunset."""
+        data = DeprecateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = lifecycle.deprecate_version(
+            version=self.get_object(), actor=request.user, **data.validated_data
+        )
+        return Response(self.get_serializer(version).data)
+
+    @extend_schema(request=ReasonSerializer, responses=serializers.ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def retire(self, request: Request, pk: str | None = None) -> Response:
+        """Retire a version now: using it fails from then on."""
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = lifecycle.retire_version(
+            version=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(self.get_serializer(version).data)
+
+    @extend_schema(responses=GateReportSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def gates(self, request: Request, pk: str | None = None) -> Response:
+        """What every gate says about this version now (nothing is stored)."""
+        report = evaluate_gates(self.get_object())
+        return Response({"outcome": report.outcome,
+                         "items": [asdict(item) for item in report.items]})  # fmt: skip
+
 
 class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
     """Files of versions; look one up by any published hash with ``?hash=``."""
@@ -99,7 +143,13 @@ class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
     def download(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The file's bytes (Range supported), unless its scan forbids serving it."""
         file: ModelFile = self.get_object()
-        return blob_response(request, file.blob, filename=file.name)
+        verdict = usage_verdict(request.user, file.version)
+        if not verdict.allowed:
+            raise UsageRefused(verdict.reason, status=verdict.status)
+        response = blob_response(request, file.blob, filename=file.name)
+        if verdict.warning:
+            response["Warning"] = f'299 hubgate "{verdict.warning}"'
+        return response
 
 
 class CreatorViewSet(viewsets.ReadOnlyModelViewSet):

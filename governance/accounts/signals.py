@@ -1,0 +1,26 @@
+"""Keep each team's auth group equal to its members: object permissions are granted to it."""
+
+from django.contrib.auth.models import Group
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Membership, Team
+
+
+@receiver(post_save, sender=Team)
+def _team_group(sender, instance: Team, created: bool, **kwargs) -> None:
+    if instance.group_id is None:
+        group, _ = Group.objects.get_or_create(name=f"team:{instance.slug}")
+        Team.objects.filter(pk=instance.pk).update(group=group)
+        instance.group = group
+
+
+@receiver(post_save, sender=Membership)
+def _join_group(sender, instance: Membership, **kwargs) -> None:
+    instance.user.groups.add(instance.team.group)
+
+
+@receiver(post_delete, sender=Membership)
+def _leave_group(sender, instance: Membership, **kwargs) -> None:
+    if instance.team.group_id:
+        instance.user.groups.remove(instance.team.group_id)

@@ -1,0 +1,1 @@
+"""Lifecycle events out to people (e-mail) and systems (signed webhooks)."""

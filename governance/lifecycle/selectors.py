@@ -1,0 +1,60 @@
+"""May this person use (download, deploy) this version now, and with what warning?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from governance.catalog.models import ModelVersion
+from governance.catalog.models import VersionState as S
+
+
+@dataclass(frozen=True)
+class UsageVerdict:
+    allowed: bool
+    #: HTTP status of a refusal: 403 not (yet) allowed, 410 retired.
+    status: int = 200
+    reason: str = ""
+    #: Set for a deprecated version: use still works, but should move on.
+    warning: str = ""
+
+
+def deprecation_warning(version: ModelVersion) -> str:
+    deprecation = getattr(version, "deprecation", None)
+    if version.state != S.DEPRECATED or deprecation is None:
+        return ""
+    parts = [f"{version} is deprecated: {deprecation.reason}"]
+    if deprecation.sunset_at:
+        parts.append(f"it will be retired on {deprecation.sunset_at:%Y-%m-%d}")
+    if deprecation.successor_id:
+        parts.append(f"use version {deprecation.successor_id} instead")
+    return "; ".join(parts) + "."
+
+
+def usage_verdict(user, version: ModelVersion) -> UsageVerdict:
+    """Whether ``user`` may use ``version``: approved (or deprecated, with a warning) for one
+    of their teams; retired versions never."""
+    if version.state == S.RETIRED:
+        return UsageVerdict(False, 410, f"{version} is retired and may no longer be used.")
+    if version.state not in (S.APPROVED, S.DEPRECATED):
+        return UsageVerdict(
+            False, 403, f"{version} is {version.get_state_display().lower()}, not approved."
+        )
+    if not (user.is_staff or user.has_perm("catalog.use_modelversion", version)):
+        return UsageVerdict(False, 403, "None of your teams has been approved to use "
+                            f"{version}; request it for your team first.")  # fmt: skip
+    return UsageVerdict(True, warning=deprecation_warning(version))
+
+
+def can_manage_lifecycle(user, version: ModelVersion) -> bool:
+    """Staff, or a lead of the team that owns the model, may deprecate or retire it."""
+    from governance.accounts.models import Membership
+
+    if user.is_staff:
+        return True
+    team_id = version.model.owning_team_id
+    return (
+        team_id is not None
+        and Membership.objects.filter(
+            user=user, team_id=team_id, role=Membership.Role.LEAD
+        ).exists()
+    )

@@ -1,0 +1,74 @@
+"""A small company: roles, a policy, a team with a requester, reviewers, a version to request."""
+
+import json
+import struct
+from dataclasses import dataclass
+
+import pytest
+
+from governance.accounts.models import Membership, ReviewerRole, RoleAssignment
+from governance.approvals.models import ApprovalPolicy
+from governance.hookspecs import Finding, hookimpl
+from governance.ingest.services import attach_blob, ingest_chunks
+from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.catalog.factories import ModelVersionFactory
+
+
+def safetensors(extra: bytes = b"") -> bytes:
+    header = json.dumps({"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}}).encode()
+    return struct.pack("<Q", len(header)) + header + b"\x01\x02\x03" + extra[:1].ljust(1, b"\0")
+
+
+class MediumFinding:
+    """A scanner that finds one medium issue in every file."""
+
+    @hookimpl
+    def hubgate_scan_file(self, file):
+        return [Finding(code="t.odd", severity="medium", message="odd but not dangerous")]
+
+
+@dataclass
+class Company:
+    team: object
+    other_team: object
+    alice: object  # requester, member of team
+    sam: object  # security reviewer (may waive)
+    lee: object  # legal reviewer
+    outsider: object  # member of other_team
+    security: ReviewerRole
+    legal: ReviewerRole
+    policy: ApprovalPolicy
+
+
+@pytest.fixture
+def company(db) -> Company:
+    security = ReviewerRole.objects.create(slug="security", name="Security", can_waive=True)
+    legal = ReviewerRole.objects.create(slug="legal", name="Legal")
+    team, other = TeamFactory(slug="studio"), TeamFactory(slug="research")
+    alice = MembershipFactory(team=team, user=UserFactory(username="alice")).user
+    outsider = MembershipFactory(team=other, user=UserFactory(username="oscar")).user
+    sam, lee = UserFactory(username="sam"), UserFactory(username="lee")
+    RoleAssignment.objects.create(user=sam, role=security)
+    RoleAssignment.objects.create(user=lee, role=legal)
+    policy = ApprovalPolicy.objects.create(name="Default", quorum=2)
+    policy.required_roles.set([security, legal])
+    return Company(team, other, alice, sam, lee, outsider, security, legal, policy)
+
+
+@pytest.fixture
+def stored_version(company, django_capture_on_commit_callbacks):
+    """A draft version with one stored, scanned file."""
+
+    def make(data: bytes | None = None, **version_fields):
+        version = ModelVersionFactory(**version_fields)
+        with django_capture_on_commit_callbacks(execute=True):
+            blob = ingest_chunks([data or safetensors()])
+            attach_blob(version=version, blob=blob, name="model.safetensors")
+        version.refresh_from_db()
+        return version
+
+    return make
+
+
+def lead_of(team):
+    return MembershipFactory(team=team, role=Membership.Role.LEAD).user

@@ -1,0 +1,149 @@
+"""Requests, reviews and waivers over HTTP; idempotency keys; a private model stays private."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from governance.approvals.models import ModelRequest
+from governance.catalog.models import Visibility
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_request_review_flow_over_http(company, stored_version, django_capture_on_commit_callbacks):
+    version = stored_version()
+    alice = client_for(company.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = alice.post("/api/requests/", {"version": version.pk, "team": "studio",
+                             "intended_use": "commercial-products"}, format="json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    assert created.json()["state"] == "in_review"
+    url = f"/api/requests/{created.json()['id']}/"
+    own = alice.post(url + "reviews/", {"decision": "approve"}, format="json")
+    assert own.status_code == 403 and own.json()["code"] == "permission_denied"
+    for reviewer in (company.sam, company.lee):
+        with django_capture_on_commit_callbacks(execute=True):
+            review = client_for(reviewer).post(url + "reviews/", {"decision": "approve"},
+                                               format="json")  # fmt: skip
+        assert review.status_code == 201, review.content
+    body = alice.get(url).json()
+    assert body["state"] == "approved"
+    assert sorted(r["role"] for r in body["reviews"]) == ["legal", "security"]
+    gates = alice.get(url + "gates/").json()
+    assert gates[0]["outcome"] == "passed"
+    assert alice.get(f"/api/versions/{version.pk}/").json()["state"] == "approved"
+    file = version.files.get()
+    assert alice.get(f"/api/files/{file.pk}/download/").status_code == 200
+    refused = client_for(company.outsider).get(f"/api/files/{file.pk}/download/")
+    assert refused.status_code == 403 and refused.json()["code"] == "usage_refused"
+
+
+def test_reviewer_queue(company, stored_version, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(company.alice).post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "x"},
+            format="json",
+        )
+    queue = client_for(company.sam).get("/api/requests/?queue=mine").json()
+    assert queue["count"] == 1
+    assert client_for(company.alice).get("/api/requests/?queue=mine").json()["count"] == 0
+    assert client_for(company.outsider).get("/api/requests/").json()["count"] == 0
+
+
+def test_idempotency_key_replays_instead_of_repeating(company, stored_version) -> None:
+    version = stored_version()
+    alice = client_for(company.alice)
+    body = {"version": version.pk, "team": "studio", "intended_use": "x"}
+    first = alice.post("/api/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = alice.post("/api/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert ModelRequest.objects.count() == 1
+    other = alice.post("/api/requests/", {**body, "intended_use": "y"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="k-1")  # fmt: skip
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    # Without a key the duplicate is a plain conflict.
+    assert alice.post("/api/requests/", body, format="json").status_code == 409
+
+
+def test_waivers_over_http(company, stored_version, plugin, django_capture_on_commit_callbacks):
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    version = stored_version()
+    finding = version.files.get().blob.current_scan.findings.get(scanner="medium")
+    body = {"version": version.pk, "finding": finding.pk, "justification": "checked",
+            "scope": "studio only", "expires_at": "2099-01-01T00:00:00Z"}  # fmt: skip
+    too_long = client_for(company.sam).post("/api/waivers/", body, format="json")
+    assert too_long.status_code == 400 and "expires_at" in too_long.json()["errors"]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    body["expires_at"] = (timezone.now() + timedelta(days=10)).isoformat()
+    assert client_for(company.lee).post("/api/waivers/", body, format="json").status_code == 403
+    granted = client_for(company.sam).post("/api/waivers/", body, format="json")
+    assert granted.status_code == 201, granted.content
+    assert granted.json()["code"] == "t.odd"
+    gates = client_for(company.alice).get(f"/api/versions/{version.pk}/gates/").json()
+    assert [i["status"] for i in gates["items"]] == ["waived"]
+    revoked = client_for(company.sam).post(f"/api/waivers/{granted.json()['id']}/revoke/")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+
+
+@pytest.fixture
+def private_model(company, stored_version):
+    version = stored_version(model__owning_team=company.team,
+                             model__visibility=Visibility.TEAM)  # fmt: skip
+    return version.model, version
+
+
+def test_team_b_cannot_reach_team_a_private_model_anywhere(company, private_model, client):
+    model, version = private_model
+    file = version.files.get()
+    outsider = client_for(company.outsider)
+    assert outsider.get("/api/models/").json()["count"] == 0
+    for url in (
+        f"/api/models/{model.pk}/",
+        f"/api/models/{model.pk}/similar/",
+        f"/api/versions/{version.pk}/",
+        f"/api/versions/{version.pk}/scores/",
+        f"/api/versions/{version.pk}/gates/",
+        f"/api/files/{file.pk}/",
+        f"/api/files/{file.pk}/download/",
+    ):
+        response = outsider.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+    assert outsider.get(f"/api/files/?hash={file.sha256}").json()["count"] == 0
+    assert outsider.get("/api/versions/").json()["count"] == 0
+    for url, body in (
+        ("/api/requests/", {"version": version.pk, "team": "research", "intended_use": "x"}),
+        (f"/api/versions/{version.pk}/deprecate/", {"reason": "mine now"}),
+        (f"/api/versions/{version.pk}/retire/", {}),
+        ("/api/uploads/", {"filename": "x", "size": 1, "version": version.pk}),
+    ):
+        response = outsider.post(url, body, format="json")
+        assert response.status_code in (403, 404), (url, response.status_code, response.content)
+    client.force_login(company.outsider)
+    assert client.get(f"/models/{model.pk}/").status_code == 404
+    assert model.name not in client.get("/").content.decode()
+    # The owning team sees it.
+    assert client_for(company.alice).get(f"/api/models/{model.pk}/").status_code == 200
+
+
+def test_joining_and_leaving_the_owning_team_grants_and_removes_access(
+    company, private_model, django_capture_on_commit_callbacks
+) -> None:
+    from governance.accounts.models import Membership
+
+    model, _version = private_model
+    Membership.objects.create(user=company.outsider, team=company.team)  # joins studio too
+    assert client_for(company.outsider).get(f"/api/models/{model.pk}/").status_code == 200
+    Membership.objects.filter(user=company.outsider, team=company.team).delete()
+    assert client_for(company.outsider).get(f"/api/models/{model.pk}/").status_code == 404
