@@ -1,8 +1,11 @@
-"""Keep each team's auth group equal to its members: object permissions are granted to it."""
+"""Keep each team's auth group equal to its members (object permissions are granted to it),
+and audit every change of membership: it changes what people may see and use."""
 
 from django.contrib.auth.models import Group
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+from governance.audit.services import record
 
 from .models import Membership, Team
 
@@ -16,11 +19,15 @@ def _team_group(sender, instance: Team, created: bool, **kwargs) -> None:
 
 
 @receiver(post_save, sender=Membership)
-def _join_group(sender, instance: Membership, **kwargs) -> None:
+def _join_group(sender, instance: Membership, created: bool, **kwargs) -> None:
     instance.user.groups.add(instance.team.group)
+    record(action="team.member_added" if created else "team.member_changed", obj=instance.team,
+           after={"user": instance.user.username, "role": instance.role})  # fmt: skip
 
 
 @receiver(post_delete, sender=Membership)
 def _leave_group(sender, instance: Membership, **kwargs) -> None:
     if instance.team.group_id:
         instance.user.groups.remove(instance.team.group_id)
+    record(action="team.member_removed", obj=instance.team,
+           before={"user": instance.user.username, "role": instance.role})  # fmt: skip

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.audit.services import record
@@ -122,6 +122,10 @@ def _complete_if_satisfied(request: ModelRequest, report: GateReport) -> bool:
     version = request.version
     assign_perm("catalog.use_modelversion", request.team.group, version)
     assign_perm("catalog.view_model", request.team.group, version.model)
+    record(action="permission.granted", obj=version, after={
+        "team": request.team.slug, "permissions": ["use_modelversion", "view_model"],
+        "request": request.pk,
+    })  # fmt: skip
     version.refresh_from_db()
     if version.state == S.IN_REVIEW:
         last = request.reviews.order_by("-created_at").first()
@@ -313,3 +317,37 @@ def on_scan_finished(*, blob) -> None:
             recheck_version(version=version, reason="a re-scan changed its findings")
         for request in version.requests.filter(state__in=OPEN):
             advance_request(request=request)
+
+
+def reopen_request(
+    *, request: ModelRequest, reason: str, actor: User | None = None
+) -> ModelRequest:
+    """Take back an approved request (its license verdict changed, …): back into review.
+
+    The team loses its permission to use the version; if no other approved request keeps
+    the version approved, the version goes back through its gates into review too.
+    """
+    with transaction.atomic():
+        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
+            "version__model", "team"
+        ).get(pk=request.pk)  # fmt: skip
+        if request.state != ModelRequest.State.APPROVED:
+            return request
+        request.state, request.decision_comment = ModelRequest.State.IN_REVIEW, reason
+        request.decided_at = None
+        request.save(update_fields=["state", "decision_comment", "decided_at"])
+        remove_perm("catalog.use_modelversion", request.team.group, request.version)
+        record(action="permission.revoked", obj=request.version, after={
+            "team": request.team.slug, "permissions": ["use_modelversion"],
+            "request": request.pk,
+        })  # fmt: skip
+        record(action="request.reopened", obj=request, actor=actor,
+               after={**_subject(request), "reason": reason})  # fmt: skip
+        emit(event="request.reopened", subject={**_subject(request), "reason": reason},
+             actor=actor, recipients=request.team.members.all())  # fmt: skip
+        version = ModelVersion.objects.select_for_update().get(pk=request.version_id)
+        still_approved = version.requests.filter(state=ModelRequest.State.APPROVED).exists()
+        if version.state in (S.APPROVED, S.DEPRECATED) and not still_approved:
+            lifecycle.regate_version(version=version, reason=reason, actor=actor)
+            lifecycle.enter_review(version=version)
+    return request

@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.db.models import Model
@@ -61,7 +63,7 @@ def record(
     *,
     action: str,
     obj: Model | None = None,
-    actor: Any = None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     object_type: str | None = None,

@@ -62,7 +62,9 @@ def test_request_goes_through_gates_and_review_to_approval(
                                         object_id=str(version.pk))  # fmt: skip
     actions = list(entries.order_by("id").values_list("action", flat=True))
     assert actions == ["version.submitted", "version.gating", "version.in_review",
-                       "version.approved"]  # fmt: skip
+                       "permission.granted", "version.approved"]  # fmt: skip
+    granted = entries.get(action="permission.granted")
+    assert granted.after["team"] == company.team.slug
 
 
 def test_requester_cannot_approve_own_request(

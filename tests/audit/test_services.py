@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
 from governance.audit.context import request_context
@@ -79,6 +80,18 @@ def test_explicit_object_fields_override_the_object_and_no_actor_is_the_system()
     entry = record(action="version.renamed", obj=version, object_repr="custom")
     assert (entry.object_id, entry.object_repr) == (str(version.pk), "custom")
     assert (entry.actor, entry.actor_repr) == (None, "system")
+
+
+def test_an_anonymous_actor_is_recorded_as_such() -> None:
+    entry = record(action="download.attempted", actor=AnonymousUser())
+    assert (entry.actor, entry.actor_repr) == (None, "anonymous")
+
+
+def test_a_task_carries_the_request_id_it_was_given() -> None:
+    with request_context("req-from-web"):
+        entry = record(action="version.retired", object_type="catalog.modelversion")
+    assert entry.request_id == "req-from-web"
+    assert record(action="version.retired").request_id == ""
 
 
 def test_record_inside_a_rolled_back_transaction_leaves_nothing() -> None:

@@ -104,4 +104,39 @@ def test_model_page_shows_hubgate_scan_and_download_link(
     client.force_login(user)
     page = client.get(reverse("portal:model-detail", args=[own_version.model_id])).content.decode()
     assert 'class="verdict verdict-clean">Clean' in page
+    assert reverse("file-download", args=[file.pk]) not in page, "not approved: no download"
+    assert "draft, not approved" in page
+    # Arranged directly (the approval flow has its own tests): approved for the user's team.
+    from guardian.shortcuts import assign_perm
+
+    type(own_version).objects.filter(pk=own_version.pk).update(state="approved")
+    assign_perm("catalog.use_modelversion", user.teams.get().group, own_version)
+    page = client.get(reverse("portal:model-detail", args=[own_version.model_id])).content.decode()
     assert reverse("file-download", args=[file.pk]) in page
+
+
+def test_request_and_review_through_the_portal(
+    client, company, stored_version, django_capture_on_commit_callbacks
+) -> None:
+    version = stored_version()
+    client.force_login(company.alice)
+    page = client.get(reverse("portal:model-detail", args=[version.model_id])).content.decode()
+    assert "Request this version for my team" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("portal:version-request", args=[version.pk]),
+                               {"team": company.team.pk, "intended_use": "internal-research"},
+                               follow=True)  # fmt: skip
+    assert "now in_review" in response.content.decode()
+    request = version.requests.get()
+    for reviewer in (company.sam, company.lee):
+        client.force_login(reviewer)
+        queue = client.get(reverse("portal:requests")).content.decode()
+        assert "Waiting for your review" in queue and str(version) in queue
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("portal:request-review", args=[request.pk]),
+                        {"decision": "approve", "comment": "ok"})  # fmt: skip
+    request.refresh_from_db()
+    assert request.state == "approved"
+    client.force_login(company.alice)
+    mine = client.get(reverse("portal:requests")).content.decode()
+    assert "Approved" in mine and "sam (Security): Approve" in mine

@@ -1,0 +1,19 @@
+from django import forms
+
+from governance.accounts.models import Team
+from governance.approvals.models import Review
+
+
+class RequestForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    intended_use = forms.CharField(max_length=100, help_text="The intended-use profile.")
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = user.teams.all()
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=Review.Decision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

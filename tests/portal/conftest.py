@@ -1,0 +1,1 @@
+from tests.approvals.conftest import company, stored_version  # noqa: F401
