@@ -265,4 +265,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # picklescan warns about every non-pickle it is shown; our scanner reports what matters.
+    "loggers": {"picklescan": {"level": "ERROR"}},
 }

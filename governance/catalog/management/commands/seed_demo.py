@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.approvals.demo import REVIEWERS, seed_governance_demo
 from governance.catalog.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
 
@@ -23,13 +24,16 @@ class Command(BaseCommand):
                 "DEBUG off; pass --allow-production if this really is a throwaway instance."
             )
         report = seed_demo()
+        governance = seed_governance_demo(password=DEMO_PASSWORD)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo catalog: {report.models_total} models, {report.versions_total} versions "
                 f"({report.models_created} models new)."
             )
         )
-        names = ", ".join(username for username, *_ in DEMO_USERS)
+        if governance:
+            self.stdout.write("Demo governance: in-house models uploaded, scanned and reviewed.")
+        names = ", ".join([username for username, *_ in DEMO_USERS] + [r[0] for r in REVIEWERS])
         self.stdout.write(
             f"Sign in as admin / {DEMO_PASSWORD} (administrator), or as any of {names} "
             f"with the same password."
