@@ -17,7 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -138,6 +137,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=exc.errors
         )
         return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+    # Imported here: rest_framework.views loads DRF settings, which import our auth classes.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

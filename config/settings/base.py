@@ -88,6 +88,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Throttling counters and other shared caches: Redis in production (CACHE_URL=redis://…),
+# process memory on a laptop.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -139,6 +143,9 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+#: API keys expire at the latest after this many days.
+HUBGATE_API_KEY_MAX_DAYS = env.int("HUBGATE_API_KEY_MAX_DAYS", default=365)
 
 # Uploads: the largest file accepted, and how long an unfinished resumable upload is kept.
 HUBGATE_MAX_UPLOAD_BYTES = env.int("HUBGATE_MAX_UPLOAD_BYTES", default=64 * 1024**3)
@@ -214,14 +221,20 @@ HUBGATE_WEBHOOK_TIMEOUT_SECONDS = env.float("HUBGATE_WEBHOOK_TIMEOUT_SECONDS", d
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "governance.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "governance.api.authentication.HasScope",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["governance.api.authentication.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"apikey": env.str("HUBGATE_API_RATE", default="6000/min")},
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from .models import Membership, ReviewerRole, RoleAssignment, Team, User
+from .models import ApiKey, Membership, ReviewerRole, RoleAssignment, Team, User
+from .services import create_api_key, revoke_api_key
 
 
 class MembershipInline(admin.TabularInline):
@@ -52,3 +54,48 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["user", "name", "scopes", "expires_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created here (the secret is shown once) and revoked, never edited."""
+
+    form = ApiKeyForm
+    list_display = ["name", "user", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["prefix", "revoked_at", "last_used_at"]
+        return [f.name for f in self.model._meta.fields]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return
+        key, raw = create_api_key(
+            user=form.cleaned_data["user"], name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"], expires_at=form.cleaned_data["expires_at"],
+            actor=request.user,
+        )  # fmt: skip
+        obj.pk = key.pk
+        self.message_user(request, f"Copy this key now, it is not shown again: {raw}",
+                          messages.WARNING)  # fmt: skip
+
+    @admin.action(description="Revoke these keys")
+    def revoke(self, request, queryset) -> None:
+        for key in queryset:
+            revoke_api_key(key=key, actor=request.user)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)

@@ -6,7 +6,11 @@ from django.db import models
 
 
 class User(AbstractUser):
-    """A person signed in to Hubgate (locally now, through the company IdP later)."""
+    """A person signed in to Hubgate, or a service account a program acts as."""
+
+    is_service_account = models.BooleanField(
+        default=False, help_text="A program, not a person: it signs in only with API keys."
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -96,3 +100,37 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role}"
+
+
+class ApiKey(models.Model):
+    """A secret that lets a program act as a user (a person or a service account).
+
+    Only a SHA-256 of the secret is stored: the key is shown once, when created. Keys are
+    high-entropy random strings, so a fast hash is enough (no password stretching needed).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read the catalog"
+        REQUEST = "request", "Request models, upload files"
+        REVIEW = "review", "Review requests, grant waivers"
+        ADMIN = "admin", "Administer teams, lifecycle and settings"
+        CI = "ci", "Run CI gate checks and record deployments"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Public part of the key.")
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (hg_{self.prefix}_…)"

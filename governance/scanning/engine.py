@@ -104,7 +104,18 @@ def scan_file(file: FileToScan) -> ScanOutcome:
     findings = [
         ScannedFinding(r.plugin, finding) for r in results if r.ok for finding in r.value or []
     ]
-    if file.detected_format is FileFormat.UNKNOWN and file.size > 0:
+    if file.size == 0:
+        findings.append(
+            ScannedFinding(
+                "hubgate",
+                Finding(
+                    code="ingest.empty_file",
+                    severity=Severity.MEDIUM,
+                    message="The file is empty: it cannot be the model it claims to be.",
+                ),
+            )
+        )
+    elif file.detected_format is FileFormat.UNKNOWN:
         findings.append(
             ScannedFinding(
                 "hubgate",

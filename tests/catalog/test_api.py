@@ -22,7 +22,9 @@ def assert_problem(response, status: int, code: str) -> dict:
 
 
 def test_anonymous_requests_get_a_problem_document() -> None:
-    assert_problem(APIClient().get("/api/models/"), 403, "not_authenticated")
+    response = APIClient().get("/api/models/")
+    assert_problem(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_list_and_detail_show_the_imported_model(api_client) -> None:

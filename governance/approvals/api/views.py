@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.accounts.models import ApiKey
 from governance.api.idempotency import idempotent
 from governance.catalog.selectors import visible_versions
 from governance.errors import NotFound
@@ -29,6 +30,8 @@ class ModelRequestViewSet(
     """Requests to use a model version for a team; reviewers decide them."""
 
     serializer_class = ModelRequestSerializer
+    required_scope = ApiKey.Scope.REQUEST
+    action_scopes = {"reviews": ApiKey.Scope.REVIEW}
     filterset_fields = ["state", "team__slug", "version", "intended_use"]
     ordering_fields = ["created_at", "decided_at"]
     ordering = ["-created_at"]
@@ -83,6 +86,7 @@ class WaiverViewSet(
     """Time-limited exceptions for single non-critical findings."""
 
     serializer_class = WaiverSerializer
+    required_scope = ApiKey.Scope.REVIEW
     filterset_fields = ["version", "code", "scanner"]
 
     def get_queryset(self):

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.accounts.models import ApiKey
 from governance.errors import ValidationFailed
 
 from .. import services
@@ -39,6 +40,8 @@ def _session(request: Request, pk) -> UploadSession:
 
 
 class UploadListView(APIView):
+    required_scope = ApiKey.Scope.REQUEST
+
     @extend_schema(request=UploadCreateSerializer, responses={201: UploadSessionSerializer})
     def post(self, request: Request) -> Response:
         """Open a resumable upload."""
@@ -49,6 +52,7 @@ class UploadListView(APIView):
 
 
 class UploadDetailView(APIView):
+    required_scope = ApiKey.Scope.REQUEST
     parser_classes = [OffsetOctetStreamParser]
 
     @extend_schema(responses=UploadSessionSerializer)
@@ -95,6 +99,8 @@ class UploadDetailView(APIView):
 
 
 class UploadCompleteView(APIView):
+    required_scope = ApiKey.Scope.REQUEST
+
     @extend_schema(request=None, responses=UploadSessionSerializer)
     def post(self, request: Request, pk) -> Response:
         """Verify and store a fully received upload; it is then queued for scanning."""
