@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "governance.gates",
     "governance.lifecycle",
     "governance.approvals",
+    "governance.usage",
     "governance.events",
     "governance.portal",
 ]

@@ -122,3 +122,21 @@ def test_uploading_to_another_teams_version_is_forbidden(api_client) -> None:
         format="json",
     )  # fmt: skip
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+
+
+def test_a_download_is_a_usage_event(
+    api_client, user, own_version, django_capture_on_commit_callbacks
+):
+    from governance.usage.models import UsageEvent
+
+    file = _stored_file(api_client, user, own_version, os.urandom(64),
+                        django_capture_on_commit_callbacks)  # fmt: skip
+    api_client.get(f"/api/files/{file.pk}/download/", HTTP_RANGE="bytes=0-9")
+    event = UsageEvent.objects.get()
+    assert (event.kind, event.file_id, event.user_id, event.client) == (
+        "download",
+        file.pk,
+        user.pk,
+        "api",
+    )
+    assert event.metadata == {"range": "bytes=0-9"}

@@ -24,6 +24,8 @@ from governance.gates.services import evaluate_gates
 from governance.ingest.serving import blob_response
 from governance.lifecycle import services as lifecycle
 from governance.lifecycle.selectors import usage_verdict
+from governance.usage.models import UsageEvent
+from governance.usage.services import record_usage
 
 from .. import selectors
 from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
@@ -147,6 +149,9 @@ class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
         if not verdict.allowed:
             raise UsageRefused(verdict.reason, status=verdict.status)
         response = blob_response(request, file.blob, filename=file.name)
+        record_usage(kind=UsageEvent.Kind.DOWNLOAD, version=file.version, file=file,
+                     user=request.user, client="api",
+                     metadata={"range": request.headers.get("Range", "")})  # fmt: skip
         if verdict.warning:
             response["Warning"] = f'299 hubgate "{verdict.warning}"'
         return response
