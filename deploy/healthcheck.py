@@ -20,7 +20,7 @@ def probe_host() -> str:
 def main() -> int:
     """Return 0 when the page answers 200, 1 otherwise (with the reason on stderr)."""
     port = int(os.environ.get("HEALTHCHECK_PORT", "8000"))
-    path = os.environ.get("HEALTHCHECK_PATH", "/accounts/login/")
+    path = os.environ.get("HEALTHCHECK_PATH", "/healthz")
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         conn.request("GET", path, headers={"Host": probe_host(), "X-Forwarded-Proto": "https"})

@@ -20,6 +20,12 @@ if DEBUG:
     _problems.append("DJANGO_DEBUG must be off")
 if not ALLOWED_HOSTS:
     _problems.append("DJANGO_ALLOWED_HOSTS must name the hosts this server answers for")
+if "postgresql" not in DATABASES["default"].get("ENGINE", ""):  # noqa: F405
+    _problems.append("DATABASE_URL must point at PostgreSQL (SQLite is for a laptop)")
+if not CELERY_BROKER_URL:  # noqa: F405
+    _problems.append(
+        "CELERY_BROKER_URL must name a broker: scans must run in workers, not in web requests"
+    )
 if _problems:
     raise ImproperlyConfigured("Refusing to start in production mode: " + "; ".join(_problems))
 

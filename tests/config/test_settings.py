@@ -12,8 +12,20 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "k3Jd9-f0Qw8_zN2mVb7XcL1pRt6YhU4sAe5GiO0oPl9KjH8gFd"
 
 
+#: What a production server is given besides the secret and hosts (nothing is contacted).
+SERVICES = {
+    "DATABASE_URL": "postgres://hubgate@db.invalid:5432/hubgate",
+    "CELERY_BROKER_URL": "redis://broker.invalid:6379/0",
+}
+
+
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUBGATE_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "HUBGATE_", "DATABASE_", "CELERY_"))
+    }
+    env = {k: v for k, v in {**SERVICES, **env}.items() if v != ""}  # "" means: not set
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -40,6 +52,18 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         (
             {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "h", "DJANGO_DEBUG": "1"},
             "DJANGO_DEBUG",
+        ),
+        (
+            {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "h", "DATABASE_URL": ""},
+            "DATABASE_URL must point at PostgreSQL",
+        ),
+        (
+            {
+                "DJANGO_SECRET_KEY": GOOD_SECRET,
+                "DJANGO_ALLOWED_HOSTS": "h",
+                "CELERY_BROKER_URL": "",
+            },
+            "CELERY_BROKER_URL must name a broker",
         ),
     ],
 )
@@ -98,3 +122,11 @@ def test_s3_storage_is_one_setting_away() -> None:
         timeout=60,
     )
     assert out.stdout.strip() == "storages.backends.s3.S3Storage", out.stderr
+
+
+@pytest.mark.django_db
+def test_healthz_answers_without_authentication(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
