@@ -266,7 +266,7 @@ def revoke_waiver(*, waiver: Waiver, actor: User) -> Waiver:
 
 
 def recheck_version(*, version: ModelVersion, reason: str, at: datetime | None = None) -> None:
-    """Re-run the gates of an approved (or deprecated) version; a failure re-blocks it."""
+    """Re-run the gates of a version in use; a failure takes its approvals back to review."""
     version.refresh_from_db()
     if version.state not in (S.APPROVED, S.DEPRECATED):
         for request in version.requests.filter(state__in=OPEN):
@@ -276,8 +276,8 @@ def recheck_version(*, version: ModelVersion, reason: str, at: datetime | None =
     if report.outcome == "quarantined":
         lifecycle.quarantine_version(version=version, reason=reason)
     elif not report.passed:
-        lifecycle.regate_version(version=version, reason=reason)
-        lifecycle.enter_review(version=version)
+        for request in version.requests.filter(state=ModelRequest.State.APPROVED):
+            reopen_request(request=request, reason=reason)
 
 
 def expire_waivers(*, now: datetime | None = None) -> int:
@@ -298,13 +298,13 @@ def expire_waivers(*, now: datetime | None = None) -> int:
 
 
 def on_files_changed(*, version: ModelVersion) -> None:
-    """A file was added or replaced: earlier approvals are void, the gates run again."""
+    """A file was added or replaced: approvals given for the old files are void, the
+    teams lose their permission until re-approved, and the gates run again."""
+    for request in version.requests.filter(state=ModelRequest.State.APPROVED):
+        reopen_request(request=request, reason="its files changed")
     version.refresh_from_db()
-    if version.state in (S.APPROVED, S.DEPRECATED, S.IN_REVIEW):
+    if version.state in (S.IN_REVIEW, S.APPROVED, S.DEPRECATED):
         lifecycle.regate_version(version=version, reason="its files changed")
-        for request in version.requests.filter(state=ModelRequest.State.APPROVED):
-            # The team keeps its grant only after a re-approval of the new files.
-            ModelRequest.objects.filter(pk=request.pk).update(state=ModelRequest.State.IN_REVIEW)
     for request in version.requests.filter(state__in=OPEN):
         advance_request(request=request)
 
@@ -322,10 +322,12 @@ def on_scan_finished(*, blob) -> None:
 def reopen_request(
     *, request: ModelRequest, reason: str, actor: User | None = None
 ) -> ModelRequest:
-    """Take back an approved request (its license verdict changed, …): back into review.
+    """Take back an approved request (a waiver expired, its files or license verdict changed):
+    the team loses its permission and the request goes back through the gates into review.
 
-    The team loses its permission to use the version; if no other approved request keeps
-    the version approved, the version goes back through its gates into review too.
+    If no other approved request keeps the version approved, the version goes back through
+    its gates too. A request whose gates then pass again and whose approvals still hold
+    (same files) is approved again at once.
     """
     with transaction.atomic():
         request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
@@ -349,5 +351,4 @@ def reopen_request(
         still_approved = version.requests.filter(state=ModelRequest.State.APPROVED).exists()
         if version.state in (S.APPROVED, S.DEPRECATED) and not still_approved:
             lifecycle.regate_version(version=version, reason=reason, actor=actor)
-            lifecycle.enter_review(version=version)
-    return request
+    return advance_request(request=request)

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from governance.approvals import selectors, services
-from governance.approvals.models import ModelRequest
+from governance.approvals.models import ModelRequest, Waiver
 from governance.audit.models import AuditEntry
 from governance.catalog.models import VersionState as S
 from governance.errors import Conflict, PermissionDenied, ValidationFailed
@@ -167,12 +167,25 @@ def test_a_finding_blocks_approval_until_waived_and_an_expired_waiver_reblocks(
     request.refresh_from_db()
     version.refresh_from_db()
     assert (request.state, version.state) == ("approved", S.APPROVED)
+    # A week later: the waiver's time is up.
+    Waiver.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.expire_waivers(now=timezone.now() + timedelta(days=8)) == 1
+        assert services.expire_waivers() == 1
     version.refresh_from_db()
+    request.refresh_from_db()
     assert version.state == S.IN_REVIEW, "an expired waiver re-blocks the version"
+    assert request.state == "in_review" and "expired" in request.decision_comment
     assert not usage_verdict(company.alice, version).allowed
-    assert services.expire_waivers(now=timezone.now() + timedelta(days=9)) == 0
+    assert services.expire_waivers() == 0, "each expiry is handled once"
+    # A new waiver lets the standing approvals (same files) complete the request again.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.grant_waiver(version=version, finding=finding, granted_by=company.sam,
+                              justification="re-checked", scope="studio",
+                              expires_at=timezone.now() + timedelta(days=7))  # fmt: skip
+    request.refresh_from_db()
+    version.refresh_from_db()
+    assert (request.state, version.state) == ("approved", S.APPROVED)
+    assert usage_verdict(company.alice, version).allowed
 
 
 def test_waiver_guards(company, stored_version, plugin, django_capture_on_commit_callbacks):
