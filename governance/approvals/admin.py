@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from governance.admin import RecordAdmin, RecordInline
+
 from .models import ApprovalPolicy, ModelRequest, Review, Waiver
 from .services import revoke_waiver
 
@@ -33,19 +35,13 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
                })  # fmt: skip
 
 
-class ReviewInline(admin.TabularInline):
+class ReviewInline(RecordInline):
     model = Review
-    extra = 0
-    can_delete = False
     fields = ["reviewer", "role", "decision", "comment", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ModelRequest)
-class ModelRequestAdmin(admin.ModelAdmin):
+class ModelRequestAdmin(RecordAdmin):
     """Requests change only through their services (reviews in the portal or the API)."""
 
     list_display = ["id", "version", "team", "requester", "intended_use", "state", "created_at"]
@@ -54,29 +50,17 @@ class ModelRequestAdmin(admin.ModelAdmin):
     list_select_related = ["version__model", "team", "requester"]
     inlines = [ReviewInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Waiver)
-class WaiverAdmin(admin.ModelAdmin):
+class WaiverAdmin(RecordAdmin):
     list_display = ["code", "version", "granted_by", "role", "expires_at", "revoked_at"]
     list_filter = ["code", "role"]
     search_fields = ["code", "justification", "version__model__name"]
     list_select_related = ["version__model", "granted_by", "role"]
-    actions = ["revoke"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # waivers are granted through the API or portal, with their guards
+    actions = ["revoke"]  # waivers are granted through the API or portal, with their guards
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from governance.admin import RecordInline
+
 from .models import Creator, Image, Model, ModelFile, ModelVersion, Tag, VersionScore
 
 
@@ -25,14 +27,9 @@ class ImageInline(admin.TabularInline):
     fields = ["url", "type", "nsfw_level", "width", "height", "has_meta"]
 
 
-class VersionScoreInline(admin.TabularInline):
+class VersionScoreInline(RecordInline):
     model = VersionScore
-    extra = 0
-    can_delete = False
-    readonly_fields = ["plugin", "name", "value", "explanation", "error", "computed_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ["plugin", "name", "value", "explanation", "error", "computed_at"]
 
 
 @admin.register(Model)
