@@ -82,6 +82,8 @@ TEMPLATES = [
 ]
 
 # Unset DATABASE_URL means a SQLite file under var/, so `make run` needs no server.
+if not env.str("DATABASE_URL", default=""):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hubgate.sqlite3'}"),
 }

@@ -130,3 +130,19 @@ def test_healthz_answers_without_authentication(client) -> None:
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_a_fresh_checkout_gets_its_sqlite_directory(tmp_path) -> None:
+    var = tmp_path / "fresh-var"
+    code = (
+        "import django; django.setup(); "
+        "from django.db import connection; connection.ensure_connection()"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local",
+             "HUBGATE_VAR_DIR": str(var)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (var / "hubgate.sqlite3").exists()
