@@ -206,6 +206,7 @@ HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
 # unset prints e-mails to the console.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
