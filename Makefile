@@ -45,6 +45,8 @@ migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install
+	@# The gate-check benchmark serves Hubgate with gunicorn, as production does.
+	$(BIN)/python -m pip install --quiet -e '.[server]'
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -12,9 +12,18 @@ admin.site.site_title = "Hubgate"
 admin.site.index_title = "Governance console"
 
 api_patterns = [
+    # CivitAI's own paths (/api/v1/…, /api/download/models/…) first, before the routers.
+    path("", include("governance.compat.urls")),
     path("", include("governance.catalog.api.urls")),
     path("", include("governance.ingest.api.urls")),
     path("", include("governance.approvals.api.urls")),
+    path("", include("governance.connectors.api.urls")),
+    path("", include("governance.licensing.api.urls")),
+    path("", include("governance.accounts.api.urls")),
+    path("", include("governance.scanning.api.urls")),
+    path("", include("governance.gates.api.urls")),
+    path("", include("governance.usage.api.urls")),
+    path("", include("governance.audit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -30,6 +39,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("licensing/", include("governance.licensing.urls")),
     path("", include("governance.portal.urls")),
 ]
 

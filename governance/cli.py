@@ -3,6 +3,10 @@
 ``hubgate scan PATH…`` scans local files offline with the installed scanner plugins — no
 server, no database: ``--format text|json|sarif``, ``--fail-on SEVERITY``; exit 0 clean,
 1 findings at or above the threshold, 2 error.
+
+``hubgate check PATH-or-REF… --profile P`` asks a Hubgate server (``HUBGATE_URL``,
+``HUBGATE_TOKEN``) whether files are approved for an intended use: exit 0 pass, 1 fail,
+2 error. It is the ``hubgate_cli`` package's, the same code as the standalone client.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on", choices=["info", "low", "medium", "high", "critical"], default="high"
     )
     scan.set_defaults(handler=_scan)
+    from hubgate_cli.cli import add_check_parser
+
+    add_check_parser(commands)
     return parser
 
 

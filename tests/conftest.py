@@ -48,6 +48,21 @@ def _fresh_plugin_manager() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in-process, as without a broker, except in tests with a real worker: with a
+    broker configured (CI's service run) nobody else would run them."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[None]:
     """Every test stores files in a directory of its own (a worker test shares the worker's)."""
     if request.node.get_closest_marker("worker"):

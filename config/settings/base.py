@@ -46,7 +46,10 @@ INSTALLED_APPS = [
     "governance.gates",
     "governance.lifecycle",
     "governance.approvals",
+    "governance.licensing",
     "governance.usage",
+    "governance.connectors",
+    "governance.compat",
     "governance.events",
     "governance.portal",
 ]
@@ -195,7 +198,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.approvals.tasks.expire_waivers_task",
         "schedule": 15 * 60,
     },
+    "expire-license-decisions": {
+        "task": "governance.licensing.tasks.expire_license_decisions_task",
+        "schedule": 15 * 60,
+    },
 }
+#: Licensing: the company's annual revenue in USD (revenue-capped licenses such as the
+#: Stability AI Community License need it; unset, commercial use under them needs review),
+#: the reviewer roles that may record license decisions, and how long a decision may last.
+HUBGATE_ANNUAL_REVENUE_USD = env.int("HUBGATE_ANNUAL_REVENUE_USD", default=None)
+HUBGATE_LICENSE_REVIEWER_ROLES = env.list("HUBGATE_LICENSE_REVIEWER_ROLES", default=["legal"])
+HUBGATE_LICENSE_DECISION_MAX_DAYS = env.int("HUBGATE_LICENSE_DECISION_MAX_DAYS", default=365)
 #: The longest a waiver may run before it must be granted again.
 HUBGATE_WAIVER_MAX_DAYS = env.int("HUBGATE_WAIVER_MAX_DAYS", default=180)
 #: A scan that failed this many times (worker lost each time) is recorded as an error.
@@ -203,8 +216,8 @@ HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
 
 # --- E-mail and webhooks (governance.events) ----------------------------------------------
 # EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@smtp.example.com:587;
-# unset prints e-mails to the console.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# unset writes each e-mail as a file under var/mail/ (read them there when trying Hubgate).
+_email = env.email_url("EMAIL_URL", default="filemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
@@ -222,6 +235,28 @@ HUBGATE_WEBHOOK_MAX_ATTEMPTS = env.int("HUBGATE_WEBHOOK_MAX_ATTEMPTS", default=8
 #: Whole-request timeout of one delivery attempt; connecting alone gets at most 5 s of it.
 HUBGATE_WEBHOOK_TIMEOUT_SECONDS = env.float("HUBGATE_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
 
+# --- CivitAI in and out (governance.connectors, governance.compat) -------------------------
+#: The hub the connector imports from; the API key (a CivitAI key, sent only as a Bearer
+#: header to this origin) is needed for creators' "login required" downloads.
+HUBGATE_CIVITAI_BASE_URL = env.str("HUBGATE_CIVITAI_BASE_URL", default="https://civitai.com")
+HUBGATE_CIVITAI_API_KEY = env.str("HUBGATE_CIVITAI_API_KEY", default="")
+HUBGATE_CIVITAI_TIMEOUT_SECONDS = env.float("HUBGATE_CIVITAI_TIMEOUT_SECONDS", default=30.0)
+#: Tries per request (timeouts, 5xx and 429 are retried with backoff and jitter).
+HUBGATE_CIVITAI_ATTEMPTS = env.int("HUBGATE_CIVITAI_ATTEMPTS", default=5)
+#: A listing with more pages than this is treated as endless.
+HUBGATE_CIVITAI_MAX_PAGES = env.int("HUBGATE_CIVITAI_MAX_PAGES", default=10_000)
+#: Downloads from the hub at once, across every worker (slots in the cache: set CACHE_URL).
+HUBGATE_CIVITAI_DOWNLOAD_CONCURRENCY = env.int("HUBGATE_CIVITAI_DOWNLOAD_CONCURRENCY", default=2)
+#: How often Celery beat re-syncs tracked models.
+HUBGATE_CIVITAI_SYNC_SECONDS = env.int("HUBGATE_CIVITAI_SYNC_SECONDS", default=6 * 60 * 60)
+CELERY_BEAT_SCHEDULE["sync-tracked-civitai-models"] = {
+    "task": "governance.connectors.tasks.sync_tracked_task",
+    "schedule": HUBGATE_CIVITAI_SYNC_SECONDS,
+}
+#: Whether callers without a key may read the company-wide approved catalog through the
+#: CivitAI-compatible API (/api/v1/…). On for a laptop and the demo; production turns it off.
+HUBGATE_COMPAT_ANONYMOUS_READ = env.bool("HUBGATE_COMPAT_ANONYMOUS_READ", default=True)
+
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -233,7 +268,7 @@ REST_FRAMEWORK = {
         "governance.api.authentication.HasScope",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "governance.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -241,7 +276,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"apikey": env.str("HUBGATE_API_RATE", default="6000/min")},
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the problem+json error responses of every operation.
+    "DEFAULT_SCHEMA_CLASS": "governance.api.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -251,7 +287,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Hubgate API",
     "DESCRIPTION": (
         "Governance for AI models taken from community hubs: the catalog of models, "
-        "versions, files, creators and tags. Errors use one shape (RFC 9457 problem+json)."
+        "versions, files, creators and tags; uploads, scans and findings; requests, reviews, "
+        "waivers and gate runs; the CI gate check (`POST /api/gate/check/`); usage events; "
+        "API keys; and, for administrators, teams, memberships, service accounts and the "
+        "audit log. Programs authenticate with `Authorization: Bearer hg_…` API keys whose "
+        "scopes (read, request, review, admin, ci) limit them. Every error is one shape, an "
+        "RFC 9457 problem document (`application/problem+json`); state-changing calls marked "
+        "so accept an `Idempotency-Key`."
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -263,6 +305,11 @@ SPECTACULAR_SETTINGS = {
         "ScanResultEnum": "governance.catalog.models.ScanResult",
         "VersionStateEnum": "governance.catalog.models.VersionState",
         "RequestStateEnum": "governance.approvals.models.ModelRequest.State",
+        "ScanVerdictEnum": "governance.scanning.models.Verdict",
+        "GateRunOutcomeEnum": "governance.gates.models.GateRun.Outcome",
+        "CheckVerdictEnum": "governance.gates.check.VERDICT_CHOICES",
+        "GateReasonCodeEnum": "governance.gates.check.REASON_CODE_CHOICES",
+        "LicenseVerdictEnum": "governance.licensing.api.serializers.VERDICT_CHOICES",
     },
 }
 

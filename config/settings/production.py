@@ -29,6 +29,9 @@ if not CELERY_BROKER_URL:  # noqa: F405
 if _problems:
     raise ImproperlyConfigured("Refusing to start in production mode: " + "; ".join(_problems))
 
+# The CivitAI-compatible API answers only callers with a key, unless explicitly opened.
+HUBGATE_COMPAT_ANONYMOUS_READ = env.bool("HUBGATE_COMPAT_ANONYMOUS_READ", default=False)
+
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
 
 # Static files are served by the web process itself (WhiteNoise), right after

@@ -1,4 +1,5 @@
-"""API keys: created (shown once), checked, revoked — every event audited."""
+"""API keys (created and shown once, checked, revoked), teams, memberships and service
+accounts — every change audited."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance.audit.services import record
-from governance.errors import ValidationFailed
+from governance.errors import Conflict, ValidationFailed
 
-from .models import ApiKey, User
+from .models import ApiKey, Membership, Team, User
 
 KEY_PREFIX = "hg_"
 
@@ -79,3 +80,105 @@ def revoke_api_key(*, key: ApiKey, actor: User) -> ApiKey:
             record(action="apikey.revoked", obj=key, actor=actor,
                    after={"user": key.user.username, "name": key.name})  # fmt: skip
     return key
+
+
+# --- Teams, memberships and service accounts (administrators) ------------------------------
+
+
+def create_team(*, name: str, slug: str, description: str = "", actor: User) -> Team:
+    """Create a team (and, through its signal, the auth group its permissions go to)."""
+    with transaction.atomic():
+        team = Team.objects.create(name=name, slug=slug, description=description)
+        record(action="team.created", obj=team, actor=actor,
+               after={"name": name, "slug": slug, "description": description})  # fmt: skip
+    return team
+
+
+def update_team(*, team: Team, actor: User, **changes: str) -> Team:
+    """Rename or re-describe a team; its slug (and group) never change."""
+    unknown = set(changes) - {"name", "description"}
+    if unknown:
+        raise ValidationFailed(
+            "Only a team's name and description can change.",
+            errors={name: ["read-only"] for name in sorted(unknown)},
+        )
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        before = {name: getattr(team, name) for name in changes}
+        for name, value in changes.items():
+            setattr(team, name, value)
+        team.save(update_fields=list(changes) or None)
+        record(action="team.changed", obj=team, actor=actor, before=before, after=changes)
+    return team
+
+
+def _check_role(role: str) -> None:
+    if role not in Membership.Role.values:
+        valid = ", ".join(Membership.Role.values)
+        raise ValidationFailed(f"role must be one of {valid}", errors={"role": [f"one of {valid}"]})
+
+
+def add_member(*, team: Team, user: User, role: str = Membership.Role.MEMBER) -> Membership:
+    """Put ``user`` in ``team`` (audited by the membership signal, with the request id)."""
+    _check_role(role)
+    if Membership.objects.filter(team=team, user=user).exists():
+        raise Conflict(f"{user} is already a member of {team}.")
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(team=team, user=user, role=role)
+    except IntegrityError:
+        raise Conflict(f"{user} is already a member of {team}.") from None
+
+
+def change_member_role(*, membership: Membership, role: str) -> Membership:
+    _check_role(role)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+    return membership
+
+
+def remove_member(*, membership: Membership) -> None:
+    """Take a person out of a team: they lose what the team was granted."""
+    with transaction.atomic():
+        membership.delete()
+
+
+def create_service_account(
+    *, username: str, actor: User, name: str = "", email: str = "", is_staff: bool = False
+) -> User:
+    """A user for a program: no password, signs in only with API keys."""
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise Conflict(f"The username {username!r} is taken.")
+        account = User(username=username, first_name=name, email=email, is_staff=is_staff,
+                       is_service_account=True)  # fmt: skip
+        account.set_unusable_password()
+        account.save()
+        record(action="user.service_account_created", obj=account, actor=actor,
+               after={"username": username, "name": name, "is_staff": is_staff})  # fmt: skip
+    return account
+
+
+def update_service_account(*, account: User, actor: User, **changes) -> User:
+    """Rename, (de)activate or change a service account's administrator flag."""
+    allowed = {"first_name", "email", "is_active", "is_staff"}
+    if not account.is_service_account:
+        raise ValidationFailed("That user is a person, not a service account.")
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(
+            "Those fields cannot change here.",
+            errors={name: ["read-only"] for name in sorted(unknown)},
+        )
+    with transaction.atomic():
+        account = User.objects.select_for_update().get(pk=account.pk)
+        before = {name: getattr(account, name) for name in changes}
+        for name, value in changes.items():
+            setattr(account, name, value)
+        account.save(update_fields=list(changes) or None)
+        record(action="user.service_account_changed", obj=account, actor=actor, before=before,
+               after=dict(changes))  # fmt: skip
+    return account

@@ -72,4 +72,5 @@ def idempotent(view_method: Callable) -> Callable:
         record.save(update_fields=["status_code", "response_body"])
         return response
 
+    wrapper.idempotent = True  # the OpenAPI schema documents the header for it
     return wrapper

@@ -25,6 +25,7 @@ from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from governance.events.services import emit
 from governance.gates.services import GateReport, evaluate_gates, record_gate_run
 from governance.hookspecs import Severity
+from governance.licensing.services import validate_intended_use
 from governance.lifecycle import services as lifecycle
 from governance.scanning.models import Finding
 
@@ -56,6 +57,7 @@ def request_model(
                        "requested.")  # fmt: skip
     if not intended_use.strip():
         raise ValidationFailed("Name the intended use.", errors={"intended_use": ["required"]})
+    validate_intended_use(slug=intended_use.strip(), team=team)
     try:
         with transaction.atomic():
             request = ModelRequest.objects.create(

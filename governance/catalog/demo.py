@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db import transaction
 
 from governance.accounts.models import Membership, Team, User
+from governance.licensing.demo import seed_licensing_demo
 
 from .models import Model, ModelVersion
 from .services import import_civitai_model, refresh_version_scores
@@ -84,6 +85,8 @@ def seed_demo(*, fixture: Path = FIXTURE) -> SeedReport:
 
         for version in ModelVersion.objects.filter(scores__isnull=True).select_related("model"):
             refresh_version_scores(version=version)
+        # Intended-use profiles and declared licenses: the governance demo requests by them.
+        seed_licensing_demo()
 
     return SeedReport(
         models_created=created,

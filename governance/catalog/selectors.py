@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
+from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
 from governance.hookspecs import ModelSnapshot, Recommendation, Score, UserSnapshot, VersionSnapshot
@@ -31,6 +32,20 @@ def visible_models(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Model]:
     return Model.objects.exclude(mode=ModelMode.TAKEN_DOWN).filter(
         Q(visibility=Visibility.COMPANY) | Q(pk__in=granted.values("pk"))
     )
+
+
+def can_see_model(user: AbstractBaseUser | AnonymousUser, model: Model) -> bool:
+    """``visible_models``' rule for one model already loaded: no query for company-wide ones
+    (the CI gate check's hot path), one guardian lookup for a team-private one."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if model.mode == ModelMode.TAKEN_DOWN:
+        return False
+    if model.visibility == Visibility.COMPANY:
+        return True
+    return ObjectPermissionChecker(user).has_perm("view_model", model)
 
 
 def visible_versions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ModelVersion]:

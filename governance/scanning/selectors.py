@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
 from governance.ingest.models import Blob
 
-from .models import SERVABLE_VERDICTS, FileScan, Verdict
+from .models import SERVABLE_VERDICTS, FileScan, Finding, Verdict
 
 
 def servable_reason(blob: Blob) -> str:
@@ -24,3 +26,28 @@ def servable_reason(blob: Blob) -> str:
 def is_quarantined(blob: Blob) -> bool:
     scan = blob.current_scan
     return scan is not None and scan.verdict == Verdict.QUARANTINED
+
+
+def scans_visible_to(user) -> QuerySet[FileScan]:
+    """Scans of blobs ``user`` may see: files of visible versions, and their own uploads.
+    Administrators see every scan."""
+    from governance.catalog.selectors import visible_files
+    from governance.ingest.models import UploadSession
+
+    scans = FileScan.objects.select_related("blob")
+    if not user.is_authenticated:
+        return scans.none()
+    if user.is_staff:
+        return scans
+    uploads = UploadSession.objects.filter(created_by=user, blob__isnull=False)
+    return scans.filter(
+        Q(blob_id__in=visible_files(user).filter(blob__isnull=False).values("blob_id"))
+        | Q(blob_id__in=uploads.values("blob_id"))
+    )
+
+
+def findings_visible_to(user) -> QuerySet[Finding]:
+    """Findings of the scans ``user`` may see."""
+    return Finding.objects.filter(scan__in=scans_visible_to(user).values("pk")).select_related(
+        "scan__blob"
+    )

@@ -12,6 +12,7 @@ from governance.hookspecs import Finding, hookimpl
 from governance.ingest.services import attach_blob, ingest_chunks
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.catalog.factories import ModelVersionFactory
+from tests.licensing.factories import PERMISSIVE_FLAGS, install_licensing
 
 
 def safetensors(extra: bytes = b"") -> bytes:
@@ -42,6 +43,7 @@ class Company:
 
 @pytest.fixture
 def company(db) -> Company:
+    install_licensing()  # the license gate judges every request by its intended use
     security = ReviewerRole.objects.create(slug="security", name="Security", can_waive=True)
     legal = ReviewerRole.objects.create(slug="legal", name="Legal")
     team, other = TeamFactory(slug="studio"), TeamFactory(slug="research")
@@ -60,7 +62,8 @@ def stored_version(company, django_capture_on_commit_callbacks):
     """A draft version with one stored, scanned file."""
 
     def make(data: bytes | None = None, **version_fields):
-        version = ModelVersionFactory(**version_fields)
+        # Licensed for any use the tests name: SDXL 1.0 with a permissive creator.
+        version = ModelVersionFactory(**{**PERMISSIVE_FLAGS, **version_fields})
         with django_capture_on_commit_callbacks(execute=True):
             blob = ingest_chunks([data or safetensors()])
             attach_blob(version=version, blob=blob, name="model.safetensors")

@@ -47,7 +47,7 @@ def test_reviewer_queue(company, stored_version, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         client_for(company.alice).post(
             "/api/requests/",
-            {"version": stored_version().pk, "team": "studio", "intended_use": "x"},
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
             format="json",
         )
     queue = client_for(company.sam).get("/api/requests/?queue=mine").json()
@@ -59,14 +59,14 @@ def test_reviewer_queue(company, stored_version, django_capture_on_commit_callba
 def test_idempotency_key_replays_instead_of_repeating(company, stored_version) -> None:
     version = stored_version()
     alice = client_for(company.alice)
-    body = {"version": version.pk, "team": "studio", "intended_use": "x"}
+    body = {"version": version.pk, "team": "studio", "intended_use": "internal-research"}
     first = alice.post("/api/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     again = alice.post("/api/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
     assert ModelRequest.objects.count() == 1
-    other = alice.post("/api/requests/", {**body, "intended_use": "y"}, format="json",
-                       HTTP_IDEMPOTENCY_KEY="k-1")  # fmt: skip
+    other = alice.post("/api/requests/", {**body, "intended_use": "commercial-products"},
+                       format="json", HTTP_IDEMPOTENCY_KEY="k-1")  # fmt: skip
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     # Without a key the duplicate is a plain conflict.
     assert alice.post("/api/requests/", body, format="json").status_code == 409

@@ -56,7 +56,7 @@ def test_two_reviewers_at_once_make_exactly_one_transition(
     version = stored_version()
     with django_capture_on_commit_callbacks(execute=True):
         request = request_model(requester=company.alice, team=company.team, version=version,
-                                intended_use="x")  # fmt: skip
+                                intended_use="internal-research")  # fmt: skip
     url = f"{live_server.url}/api/requests/{request.pk}/reviews/"
     responses = post_together(
         url,
@@ -80,7 +80,7 @@ def test_the_same_idempotency_key_sent_twice_at_once_runs_once(
 ) -> None:
     version = stored_version()
     cookies = session_for(company.alice)
-    body = {"version": version.pk, "team": "studio", "intended_use": "x"}
+    body = {"version": version.pk, "team": "studio", "intended_use": "internal-research"}
     barrier = threading.Barrier(2)
     results: list[httpx.Response] = []
 

@@ -4,27 +4,17 @@ import pytest
 from celery.result import AsyncResult, EagerResult
 from django.conf import settings
 
-from config.celery import app as celery_app
 from governance.catalog.models import VersionScore
 from governance.catalog.tasks import refresh_version_scores_task
 from tests.catalog.factories import ModelVersionFactory
 
 
-@pytest.fixture
-def eager():
-    """Celery as it runs without a broker (the default): tasks execute in-process."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
 def test_without_a_broker_celery_is_eager() -> None:
-    assert celery_app.conf.task_always_eager is (not settings.CELERY_BROKER_URL)
+    assert settings.CELERY_TASK_ALWAYS_EAGER is (not settings.CELERY_BROKER_URL)
 
 
 @pytest.mark.django_db
-def test_eager_tasks_run_in_process(eager) -> None:
+def test_eager_tasks_run_in_process() -> None:
     version = ModelVersionFactory()
     result = refresh_version_scores_task.delay(version.pk)
     assert isinstance(result, EagerResult)

@@ -95,7 +95,7 @@ def test_celery_speaks_json_only_and_keeps_work_that_must_not_be_lost() -> None:
     assert conf.accept_content == ["json"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
-    assert conf.task_always_eager is (not settings.CELERY_BROKER_URL)
+    assert settings.CELERY_TASK_ALWAYS_EAGER is (not settings.CELERY_BROKER_URL)
 
 
 def test_default_storage_is_local_disk() -> None:

@@ -11,8 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from config.celery import app as celery_app
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -102,15 +100,3 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Tasks run in-process (as without a broker), except in tests with a real worker."""
-    if request.node.get_closest_marker("worker"):
-        yield
-        return
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous

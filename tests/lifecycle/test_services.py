@@ -21,8 +21,10 @@ def approved(company, stored_version, django_capture_on_commit_callbacks):
     def make():
         version = stored_version()
         with django_capture_on_commit_callbacks(execute=True):
-            request = approvals.request_model(requester=company.alice, team=company.team,
-                                              version=version, intended_use="x")  # fmt: skip
+            request = approvals.request_model(
+                requester=company.alice, team=company.team, version=version,
+                intended_use="internal-research",
+            )  # fmt: skip
             approvals.review_request(request=request, reviewer=company.sam, decision="approve")
             approvals.review_request(request=request, reviewer=company.lee, decision="approve")
         version.refresh_from_db()

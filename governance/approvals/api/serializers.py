@@ -32,7 +32,7 @@ class ModelRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
-    policy = serializers.StringRelatedField()
+    policy = serializers.StringRelatedField(allow_null=True)
     reviews = ReviewSerializer(many=True, read_only=True)
 
     class Meta:

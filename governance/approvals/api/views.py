@@ -1,6 +1,5 @@
 """Requests, reviews and waivers over the API. Every state change takes an Idempotency-Key."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -110,7 +109,7 @@ class WaiverViewSet(
     @idempotent
     def revoke(self, request: Request, pk=None) -> Response:
         """Revoke a waiver before it expires; the finding blocks again."""
-        waiver = get_object_or_404(self.get_queryset(), pk=pk)
+        waiver = self.get_object()  # DRF's lookup: a malformed id is a 404, not a 500
         return Response(
             self.get_serializer(services.revoke_waiver(waiver=waiver, actor=request.user)).data
         )

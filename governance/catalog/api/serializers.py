@@ -33,7 +33,7 @@ class ModelFileSerializer(serializers.ModelSerializer):
     size_bytes = serializers.IntegerField(read_only=True)
     stored = serializers.SerializerMethodField(help_text="Whether Hubgate holds the bytes.")
     scan_verdict = serializers.CharField(
-        source="blob.current_scan.verdict", default=None, read_only=True,
+        source="blob.current_scan.verdict", default=None, read_only=True, allow_null=True,
         help_text="Hubgate's own scan: pending, clean, flagged, quarantined or error.",
     )  # fmt: skip
 
@@ -82,7 +82,7 @@ class _ModelBase(serializers.ModelSerializer):
     creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     allow_commercial_use = serializers.ListField(child=serializers.CharField(), read_only=True)
-    owning_team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owning_team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Model

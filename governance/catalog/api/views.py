@@ -4,7 +4,6 @@ from dataclasses import asdict
 
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -13,6 +12,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.filters import FilterBackend
 from governance.api.idempotency import idempotent
 from governance.approvals.api.serializers import (
     DeprecateSerializer,
@@ -37,7 +37,7 @@ class ModelViewSet(viewsets.ReadOnlyModelViewSet):
     """Models in the catalog, with their versions."""
 
     filterset_class = ModelFilter  # its ``search`` parameter is the catalog's one text search
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     ordering_fields = ["name", "download_count", "rating", "favorite_count", "created_at"]
     ordering = ["-download_count", "id"]
 
@@ -127,6 +127,7 @@ class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = serializers.ModelFileSerializer
     filterset_class = ModelFileFilter
+    problem_statuses = {"download": [410, 416]}  # a retired version's file; a bad Range
     search_fields = ["name"]
     ordering_fields = ["name", "size_kb", "id"]
     ordering = ["id"]

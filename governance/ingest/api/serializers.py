@@ -31,7 +31,7 @@ class UploadCreateSerializer(serializers.Serializer):
 
 
 class UploadSessionSerializer(serializers.ModelSerializer):
-    blob = BlobSerializer(read_only=True)
+    blob = BlobSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = UploadSession

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.approvals.demo import REVIEWERS, seed_governance_demo
 from governance.catalog.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from governance.compat.demo import demo_api_key
 
 
 class Command(BaseCommand):
@@ -38,3 +39,15 @@ class Command(BaseCommand):
             f"Sign in as admin / {DEMO_PASSWORD} (administrator), or as any of {names} "
             f"with the same password."
         )
+        demo_key = demo_api_key()
+        if demo_key is not None:
+            raw, version_id = demo_key
+            self.stdout.write(
+                f"CivitAI-compatible API at /api/v1/models (no key needed in the demo). "
+                f"alice's API key (read): {raw}"
+            )
+            if version_id is not None:
+                self.stdout.write(
+                    f"  e.g. curl -OJ -H 'Authorization: Bearer {raw}' "
+                    f"http://127.0.0.1:8000/api/download/models/{version_id}"
+                )

@@ -1,0 +1,56 @@
+"""One listing import from HUB_URL into a fresh database, in a fresh process; prints JSON.
+
+The measured path is the production one: the connector's client pages through
+``/api/v1/models`` (cursor pagination, 100 per page) and every document goes through the
+catalog's validator and its one-transaction-per-model upsert.
+"""
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(hub_url: str, models: int, database_url: str, max_seconds: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="hubgate-bench-"))
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=database_url or f"sqlite:///{work / 'db.sqlite3'}",
+        DJANGO_MEDIA_ROOT=str(work / "media"),
+        HUBGATE_VAR_DIR=str(work),
+        DJANGO_DEBUG="false",
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    os.environ.pop("CELERY_BROKER_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from governance.catalog.models import Model, ModelVersion
+    from governance.connectors.client import CivitaiClient
+    from governance.connectors.services import import_listing
+
+    with CivitaiClient(base_url=hub_url, timeout=60) as client:
+        started = time.perf_counter()
+        report = import_listing(params={"limit": 100}, limit=models, client=client,
+                                max_seconds=max_seconds)  # fmt: skip
+        seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({
+        "imported": report.imported, "failed": report.failed, "pages": report.pages,
+        "seconds": seconds, "models_per_s": report.imported / seconds,
+        "peak_rss_mib": peak, "models_in_db": Model.objects.count(),
+        "versions_in_db": ModelVersion.objects.count(),
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))

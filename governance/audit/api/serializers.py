@@ -1,0 +1,32 @@
+from rest_framework import serializers
+
+from ..models import AuditEntry, iso_utc
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    """An entry with every field its hash covers, spelled as the chain spells it, so a copy
+    can be verified outside Hubgate."""
+
+    created_at = serializers.SerializerMethodField(help_text="ISO 8601, UTC, microseconds.")
+    actor_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "actor_id",
+            "actor_repr",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "request_id",
+            "prev_hash",
+            "hash",
+        ]
+
+    def get_created_at(self, entry: AuditEntry) -> str:
+        return iso_utc(entry.created_at)

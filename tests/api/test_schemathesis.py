@@ -1,0 +1,113 @@
+"""Schemathesis fuzzes the live API from its own OpenAPI schema: no 5xx, and every response
+(status, content type, headers, body) as the schema says. Bounded: few examples per
+operation and a time budget per run (set HUBGATE_FUZZ_EXAMPLES and HUBGATE_FUZZ_SECONDS to
+fuzz longer: `HUBGATE_FUZZ_SECONDS=600 pytest tests/api/test_schemathesis.py`), one worker,
+a fixed seed.
+
+Left out for now, each with the bugs this run found there, until their authors fix them:
+licensing (``/api/licenses…``: a license key "apache-2.0" breaks the schema's slug pattern;
+``/api/license-decisions/{id}/revoke/``: a malformed id is a 500; a ``format`` query
+parameter collides with DRF's ``?format=`` renderer switch) and the connectors and
+CivitAI-compatible APIs (``/api/connector-jobs/``, ``/api/v1/``), still being built.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.accounts.services import create_api_key
+from tests.accounts.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+NOT_YET = r"licenses|license-|intended-uses|compliance-reports|connector-jobs|v1/"
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+    ]
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def fuzz(
+    url: str, key: str, tmp_path: Path, *extra: str, seconds: int
+) -> subprocess.CompletedProcess:
+    args = [
+        str(SCHEMATHESIS),
+        "run",
+        f"{url}/api/schema/",
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        os.environ.get("HUBGATE_FUZZ_EXAMPLES", "8"),
+        "--max-time",
+        os.environ.get("HUBGATE_FUZZ_SECONDS", "90"),
+        "--workers",
+        "1",
+        "--seed",
+        "8",
+        "--request-timeout",
+        "30",
+        "--suppress-health-check",
+        "all",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(tmp_path / "schemathesis.xml"),
+        *extra,
+    ]
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+        "PYTHONPATH": str(ROOT),
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(args, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+
+
+def test_a_members_key_on_every_operation(world, live_server, tmp_path) -> None:
+    """A team member's key with every non-admin scope (administrators' endpoints answer 403,
+    which is documented too). Revoking the key itself is left out, or the rest of the run
+    would only see 401s."""
+    _, key = create_api_key(
+        user=world.company.alice, name="fuzz", scopes=["read", "request", "review", "ci"]
+    )
+    result = fuzz(
+        live_server.url,
+        key,
+        tmp_path,
+        "--exclude-path-regex",
+        rf"^/api/(keys/\{{id\}}/revoke/|{NOT_YET})",
+        seconds=25,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+
+def test_an_administrators_key_on_every_operation(world, live_server, tmp_path) -> None:
+    """An administrator's key: teams, memberships, service accounts, the audit log, and the
+    lifecycle changes only administrators may make."""
+    admin = UserFactory(username="fuzz-admin", is_staff=True)
+    _, key = create_api_key(user=admin, name="fuzz", scopes=["admin"])
+    result = fuzz(
+        live_server.url,
+        key,
+        tmp_path,
+        "--exclude-path-regex",
+        rf"^/api/(keys/\{{id\}}/revoke/|{NOT_YET})",
+        seconds=35,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
