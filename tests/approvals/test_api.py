@@ -130,6 +130,17 @@ def test_team_b_cannot_reach_team_a_private_model_anywhere(company, private_mode
     ):
         response = outsider.post(url, body, format="json")
         assert response.status_code in (403, 404), (url, response.status_code, response.content)
+    # Every list that could mention the model's scans, findings, gates or usage leaves it out.
+    scan = file.blob.current_scan
+    for url in ("/api/scans/", "/api/findings/", "/api/gate-runs/", "/api/usage-events/",
+                "/api/waivers/", "/api/requests/"):  # fmt: skip
+        body = outsider.get(url)
+        assert body.status_code == 200, (url, body.status_code)
+        text = body.content.decode()
+        assert f'"version":{version.pk},' not in text.replace(" ", ""), url
+    assert outsider.get(f"/api/scans/{scan.pk}/").status_code == 404
+    for finding in scan.findings.all():
+        assert outsider.get(f"/api/findings/{finding.pk}/").status_code == 404
     client.force_login(company.outsider)
     assert client.get(f"/models/{model.pk}/").status_code == 404
     assert model.name not in client.get("/").content.decode()
