@@ -114,6 +114,20 @@ def servable_versions(caller: Caller) -> QuerySet[ModelVersion]:
     return versions.filter(allowed).exclude(model__mode=ModelMode.TAKEN_DOWN)
 
 
+def page_versions(caller: Caller, models: list[Mapping[str, Any]]) -> QuerySet[ModelVersion]:
+    """The versions to list for ``models``, rows already taken from ``servable_models``: the
+    model-level conditions hold, so only the version-level ones are left (no join)."""
+    versions = _approved(caller.quarantined).filter(model_id__in=[m["id"] for m in models])
+    user = caller.user
+    if not user.is_authenticated or user.is_staff:
+        return versions
+    allowed = usable_versions(user)
+    if caller.company_catalog:
+        company = [m["id"] for m in models if m["visibility"] == Visibility.COMPANY]
+        allowed |= Q(model_id__in=company)
+    return versions.filter(allowed)
+
+
 def servable_models(caller: Caller) -> QuerySet[Model]:
     """Models with at least one version ``caller`` may see.
 

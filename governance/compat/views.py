@@ -243,9 +243,7 @@ def models(request: HttpRequest) -> HttpResponse:
             next_cursor = selectors.cursor_of(rows[-1], sort)
             next_page = _next_page(request, cursor=next_cursor)
             metadata = {"nextCursor": next_cursor, "nextPage": next_page}
-    page_versions = versions.filter(model_id__in=[m["id"] for m in rows]).order_by(
-        "model_id", "index", "-pk"
-    )
+    page_versions = selectors.page_versions(caller, rows).order_by("model_id", "index", "-pk")
     items = documents.model_documents(rows, page_versions, _base_url(request), nsfw=nsfw,
                                       primary_only=primary_only)  # fmt: skip
     return _json({"items": items, "metadata": metadata})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from .models import ConnectorJob, HubConnection
+from .models import ConnectorJob
 
 
 def jobs_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ConnectorJob]:
@@ -14,7 +14,3 @@ def jobs_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Connecto
         return ConnectorJob.objects.none()
     jobs = ConnectorJob.objects.select_related("created_by", "owning_team", "model")
     return jobs if user.is_staff else jobs.filter(created_by=user)
-
-
-def connections() -> QuerySet[HubConnection]:
-    return HubConnection.objects.all()

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from governance.accounts.services import create_api_key
-from governance.catalog.models import Model, ModelVersion, Visibility
+from governance.catalog.models import Hub, Model, ModelVersion, Visibility
 from governance.catalog.services import import_civitai_model
+from governance.ingest.services import attach_blob, ingest_chunks
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.approvals.conftest import safetensors
 from tests.connectors.hub import approve_for, fixture_documents
 
 
@@ -55,6 +57,22 @@ def build_catalog(count: int = 12) -> Catalog:
 @pytest.fixture
 def catalog(db) -> Catalog:
     return build_catalog()
+
+
+#: The bytes of the stored in-house file (fixture ``stored``).
+DATA = safetensors(b"payload")
+
+
+@pytest.fixture
+def stored(catalog, django_capture_on_commit_callbacks) -> ModelVersion:
+    """An in-house version with one stored, scanned file, approved for the studio."""
+    model = Model.objects.create(name="Palette", type="LORA", hub=Hub.UPLOAD,
+                                 owning_team=catalog.team)  # fmt: skip
+    version = ModelVersion.objects.create(model=model, name="v1", base_model="SDXL 1.0",
+                                          hub=Hub.UPLOAD)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        attach_blob(version=version, blob=ingest_chunks([DATA]), name="palette.safetensors")
+    return approve_for(catalog.team, version)
 
 
 def make_private(model: Model) -> None:

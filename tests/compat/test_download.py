@@ -3,29 +3,13 @@
 import pytest
 from django.test import Client
 
-from governance.catalog.models import Hub, Model, ModelVersion
+from governance.catalog.models import ModelVersion
 from governance.compat.ids import LOCAL_ID_BASE
-from governance.ingest.services import attach_blob, ingest_chunks
 from governance.lifecycle import services as lifecycle
 from governance.usage.models import UsageEvent
-from tests.approvals.conftest import safetensors
-from tests.connectors.hub import approve_for
+from tests.compat.catalog import DATA
 
 pytestmark = pytest.mark.django_db
-
-DATA = safetensors(b"payload")
-
-
-@pytest.fixture
-def stored(catalog, django_capture_on_commit_callbacks) -> ModelVersion:
-    """An in-house version with one stored, scanned file, approved for the studio."""
-    model = Model.objects.create(name="Palette", type="LORA", hub=Hub.UPLOAD,
-                                 owning_team=catalog.team)  # fmt: skip
-    version = ModelVersion.objects.create(model=model, name="v1", base_model="SDXL 1.0",
-                                          hub=Hub.UPLOAD)  # fmt: skip
-    with django_capture_on_commit_callbacks(execute=True):
-        attach_blob(version=version, blob=ingest_chunks([DATA]), name="palette.safetensors")
-    return approve_for(catalog.team, version)
 
 
 def _url(version: ModelVersion) -> str:
