@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ..export import FIELDS
 from ..models import AuditEntry, iso_utc
 
 
@@ -12,21 +13,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEntry
-        fields = [
-            "id",
-            "created_at",
-            "actor_id",
-            "actor_repr",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "before",
-            "after",
-            "request_id",
-            "prev_hash",
-            "hash",
-        ]
+        fields = FIELDS  # the same columns, in the same order, as the exports
 
     def get_created_at(self, entry: AuditEntry) -> str:
         return iso_utc(entry.created_at)
