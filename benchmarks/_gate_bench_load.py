@@ -2,8 +2,10 @@
 
 Keeps CONCURRENCY requests in flight with asyncio over plain HTTP/1.1 (gunicorn's sync
 workers close each connection, so each request opens one, as a CI fleet's would), each a
-POST /api/gate/check/ for ITEMS random files of the seeded set. Stops after REQUESTS
-requests or SECONDS seconds, whichever comes first; prints JSON latencies and counts.
+POST /api/gate/check/ for ITEMS random files of the seeded set, or (``--healthz``, the
+baseline) a GET /healthz: one query, no authentication, what the server and the loop cost.
+Stops after REQUESTS requests or SECONDS seconds, whichever comes first; prints JSON
+latencies and counts.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ async def run(args: argparse.Namespace) -> dict:
     sent = 0
     deadline = time.monotonic() + args.seconds
     window = {"start": 0.0, "end": 0.0}
+    healthz = (
+        f"GET /healthz HTTP/1.1\r\nHost: {args.host}:{args.port}\r\nConnection: close\r\n\r\n"
+    ).encode()
 
     async def worker() -> None:
         nonlocal sent, failed_verdicts
@@ -58,8 +63,11 @@ async def run(args: argparse.Namespace) -> dict:
             measured = sent > args.warmup
             if measured and not window["start"]:
                 window["start"] = time.monotonic()
-            hashes = [file_sha256(rng.randrange(args.files)) for _ in range(args.items)]
-            request = build(args.host, args.port, args.key, args.profile, hashes)
+            if args.healthz:
+                request = healthz
+            else:
+                hashes = [file_sha256(rng.randrange(args.files)) for _ in range(args.items)]
+                request = build(args.host, args.port, args.key, args.profile, hashes)
             started = time.perf_counter()
             status, data = await one(args.host, args.port, request)
             elapsed = time.perf_counter() - started
@@ -68,7 +76,7 @@ async def run(args: argparse.Namespace) -> dict:
             latencies.append(elapsed)
             window["end"] = time.monotonic()
             statuses[status] = statuses.get(status, 0) + 1
-            if status == 200 and b'"outcome":"pass"' not in data:
+            if status == 200 and not args.healthz and b'"outcome":"pass"' not in data:
                 failed_verdicts += 1
 
     await asyncio.gather(*(worker() for _ in range(args.concurrency)))
@@ -102,13 +110,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--key", required=True)
+    parser.add_argument("--key", default="")
     parser.add_argument("--profile", default="commercial-products")
     parser.add_argument("--files", type=int, required=True)
     parser.add_argument("--items", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=200, help="requests not measured")
+    parser.add_argument("--healthz", action="store_true", help="GET /healthz instead")
     parser.add_argument("--seconds", type=float, default=60.0)
     print(json.dumps(asyncio.run(run(parser.parse_args()))))
 

@@ -4,7 +4,8 @@ Run in its own process with DATABASE_URL set. Rows are written in bulk (the serv
 take an hour for 100,000 files) but in the shapes the services leave: every file stored and
 scanned clean, every version approved through an approved request of the "bench" team for
 the commercial-products profile, the team's group holding ``use_modelversion`` on each
-version, the models licensed for that use (SDXL 1.0, a creator allowing every use). Prints
+version, the models licensed for that use (SDXL 1.0, a creator allowing every use), and the
+gate verdicts precomputed (``precompute_verdicts``, as after any bulk load). Prints
 the service account's API key as JSON. Does nothing but mint a key if the data is there.
 """
 
@@ -43,6 +44,7 @@ def main(versions: int) -> None:
     from governance.accounts.services import create_api_key
     from governance.approvals.models import ModelRequest
     from governance.catalog.models import Creator, Model, ModelFile, ModelVersion
+    from governance.gates.verdicts import precompute_verdicts
     from governance.ingest.models import Blob
     from governance.licensing.demo import seed_intended_uses
     from governance.licensing.services import sync_license_catalog
@@ -168,6 +170,8 @@ def main(versions: int) -> None:
             "-c",
             "from django.db import connection; connection.cursor().execute('ANALYZE')",
         )
+    # The gate verdicts, as the services keep them once they exist (a no-op when current).
+    precompute_verdicts()
     _, key = create_api_key(user=bot, name="bench", scopes=["ci"])
     print(
         json.dumps(

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -53,12 +54,40 @@ def create_api_key(
     return key, f"{KEY_PREFIX}{prefix}_{secret}"
 
 
+def _key_cache_name(prefix: str) -> str:
+    return f"hubgate:apikey:{prefix}"
+
+
+def _key_by_prefix(prefix: str) -> ApiKey | None:
+    """The key row (with its user) for ``prefix``, from the cache when it is there.
+
+    The row, not a verdict, is cached: the secret, expiry, revocation and the user's being
+    active are checked on every call. ``forget_api_key`` drops it when the key or its user
+    changes (revocation, deactivation): at once in a shared cache (Redis), within
+    ``HUBGATE_API_KEY_CACHE_SECONDS`` in another process's own memory cache.
+    """
+    name = _key_cache_name(prefix)
+    key = cache.get(name)
+    if key is None:
+        key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+        if key is not None and settings.HUBGATE_API_KEY_CACHE_SECONDS > 0:
+            cache.set(name, key, settings.HUBGATE_API_KEY_CACHE_SECONDS)
+    return key
+
+
+def forget_api_key(prefix: str) -> None:
+    """Drop a key's cached row now and again after the transaction commits (a request that
+    read the row before the change must not put the old one back for long)."""
+    cache.delete(_key_cache_name(prefix))
+    transaction.on_commit(lambda: cache.delete(_key_cache_name(prefix)))
+
+
 def check_api_key(raw: str) -> ApiKey | None:
     """The live key ``raw`` names, or None (unknown, wrong secret, expired or revoked)."""
     if not raw.startswith(KEY_PREFIX) or raw.count("_") < 2:
         return None
     prefix, _, secret = raw[len(KEY_PREFIX) :].partition("_")
-    key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+    key = _key_by_prefix(prefix)
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
     now = timezone.now()
@@ -66,8 +95,11 @@ def check_api_key(raw: str) -> ApiKey | None:
         return None
     if not key.user.is_active:
         return None
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=5):
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)  # cheap, not every call
+    # Cheap, not every call: at most once in five minutes per key (the cache says when).
+    if cache.add(f"{_key_cache_name(prefix)}:used", True, 300) and (
+        key.last_used_at is None or now - key.last_used_at > timedelta(minutes=5)
+    ):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
 
 

@@ -7,4 +7,4 @@ class ApiConfig(AppConfig):
     verbose_name = "API plumbing"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import receivers, schema  # noqa: F401  (cache invalidation, OpenAPI auth extension)

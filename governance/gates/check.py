@@ -23,19 +23,27 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import timezone
 
-from governance.approvals.models import ModelRequest
-from governance.catalog.models import Hub, ModelFile, ModelVersion
+from governance.accounts.models import Team
+from governance.catalog.models import Hub, Model, ModelFile, ModelVersion
 from governance.catalog.models import VersionState as S
 from governance.catalog.selectors import can_see_model
 from governance.errors import ValidationFailed
-from governance.lifecycle.selectors import usage_verdict
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
 from .references import Reference, parse_hash, parse_reference
-from .services import GateItem, evaluate_gates
+from .services import GateItem
+from .verdicts import (
+    Approval,
+    VersionVerdict,
+    current_verdict_join,
+    verdict_from_row,
+    verdicts_for,
+)
 
 ERROR, WARNING, NOTE = "error", "warning", "note"
 PASS, FAIL = "pass", "fail"
@@ -174,32 +182,115 @@ def check_gate(
             problems[f"items[{index}]"] = [str(exc)]
     if problems:
         raise ValidationFailed("Some items are not a hash or a reference.", errors=problems)
-    judged: dict[int, tuple[list[Reason], Any]] = {}
+    caller = _Caller.of(user)
+    hashes = [r for r in parsed if r.kind in ("sha256", "autov2")]
+    files, verdicts = _files_for(caller, hashes, profile, now)
+    candidates = [
+        files.get((r.kind, r.value), []) if r.kind in ("sha256", "autov2") else _versions(caller, r)
+        for r in parsed
+    ]
+    versions = {v.pk: v for found in candidates for v, _ in found}
+    unknown = [v for pk, v in versions.items() if pk not in verdicts]
+    verdicts.update(verdicts_for(unknown, profile, now))
+    judged = {pk: _judge_version(caller, verdicts[pk], profile) for pk in versions}
     results = [
-        _check_one(user, profile, index, item, reference, now, judged)
-        for index, (item, reference) in enumerate(zip(items, parsed, strict=True))
+        _check_one(index, item, reference, found, judged)
+        for index, (item, reference, found) in enumerate(
+            zip(items, parsed, candidates, strict=True)
+        )
     ]
     if record_deployment:
-        results = [_record(user, profile, result, judged, ci or {}) for result in results]
+        results = _record(caller, profile, results, candidates, judged, ci or {})
     return GateCheck(profile=profile, checked_at=now, items=results)
 
 
-def _candidates(user, reference: Reference) -> list[tuple[ModelVersion, ModelFile | None]]:
-    """The versions (and files) a reference names that ``user`` may see.
+@dataclass(frozen=True)
+class _Caller:
+    """Who asks, with their groups and teams (one query): what a verdict leaves open."""
 
-    Looked up by index first and checked for visibility one by one (``can_see_model``): a
+    user: Any
+    group_ids: frozenset[int]
+    team_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, user) -> _Caller:
+        # A team's members are its group's members: accounts.signals keeps the two equal.
+        rows = list(Group.objects.filter(user=user).values_list("id", "team__id"))
+        return cls(user, frozenset(g for g, _ in rows), frozenset(t for _, t in rows if t))
+
+    def sees(self, version: ModelVersion) -> bool:
+        return can_see_model(self.user, version.model)
+
+
+Candidates = list[tuple[ModelVersion, ModelFile | None]]
+#: Only what the answer shows and visibility needs (a verdict computed on a miss reloads
+#: its versions whole): models carry dozens of columns the check never reads.
+_VERSION_FIELDS = ("id", "name", "state", "model_id")
+_MODEL_FIELDS = ("id", "name", "mode", "visibility")
+_FILE_FIELDS = ("id", "name", "sha256", "autov2", "version_id")
+
+
+def _files_for(
+    caller: _Caller, references: list[Reference], profile: str, now: datetime
+) -> tuple[dict[tuple[str, str], Candidates], dict[int, VersionVerdict]]:
+    """The visible files each hash names, and the current stored verdicts of their versions:
+    for every hash of the check, one query per kind of hash.
+
+    Plain SQL, reading only the columns the answer shows and visibility needs: this is the
+    hot path of every check, and the ORM's compiling cost several times the query. Visibility
+    is checked one file at a time (``can_see_model`` asks nothing for company-wide models): a
     hash names one file or a few, and the visibility subquery costs more than the lookup.
     """
-    if reference.kind in ("sha256", "autov2"):
-        files = ModelFile.objects.filter(**{reference.kind: reference.value})
-        # The creator too: the license gate reads the model's hub flags through it.
-        files = files.select_related("version__model__creator", "version__deprecation")
-        return [
-            (f.version, f)
-            for f in files.order_by("-version_id")[:MAX_MATCHES]
-            if can_see_model(user, f.version.model)
-        ]
-    versions = ModelVersion.objects.select_related("model__creator", "deprecation")
+    found: dict[tuple[str, str], Candidates] = {}
+    verdicts: dict[int, VersionVerdict] = {}
+    join, params = current_verdict_join("v.id", profile, now)
+    tables = {m: connection.ops.quote_name(m._meta.db_table) for m in (ModelFile, ModelVersion,
+                                                                       Model)}  # fmt: skip
+    for kind in ("sha256", "autov2"):
+        values = sorted({r.value for r in references if r.kind == kind})
+        if not values:
+            continue
+        sql = (
+            "SELECT f.id, f.name, f.sha256, f.autov2, v.id, v.name, v.state, m.id, m.name, "  # noqa: S608
+            f"m.mode, m.visibility, gv.state, gv.data FROM {tables[ModelFile]} f "
+            f"JOIN {tables[ModelVersion]} v ON v.id = f.version_id "
+            f"JOIN {tables[Model]} m ON m.id = v.model_id {join} "
+            f"WHERE f.{kind} IN ({', '.join(['%s'] * len(values))}) "
+            "ORDER BY f.version_id DESC, f.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *values])
+            rows = cursor.fetchall()
+        for row in rows:
+            model = _loaded(Model, zip(_MODEL_FIELDS, row[7:11], strict=True))
+            version = _loaded(
+                ModelVersion, zip(_VERSION_FIELDS, (*row[4:7], model.pk), strict=True)
+            )
+            version.model = model
+            file = _loaded(ModelFile, zip(_FILE_FIELDS, (*row[0:4], version.pk), strict=True))
+            file.version = version
+            matches = found.setdefault((kind, getattr(file, kind)), [])
+            if len(matches) < MAX_MATCHES and caller.sees(version):
+                matches.append((version, file))
+                verdict = verdict_from_row(row[11], row[12], version.state)
+                if verdict is not None:
+                    verdicts[version.pk] = verdict
+    return found, verdicts
+
+
+def _loaded(cls, values):
+    """An instance of ``cls`` as the ORM loads one with only some columns (the rest
+    deferred): ``from_db`` wants the values in the model's field order."""
+    values = dict(values)
+    names = [f.attname for f in cls._meta.concrete_fields if f.attname in values]
+    return cls.from_db(None, names, [values[name] for name in names])
+
+
+def _versions(caller: _Caller, reference: Reference) -> Candidates:
+    """The visible versions a version id or CivitAI reference names."""
+    versions = ModelVersion.objects.select_related("model").only(
+        *_VERSION_FIELDS, *(f"model__{f}" for f in _MODEL_FIELDS)
+    )
     if reference.kind == "version":
         versions = versions.filter(pk=int(reference.value))
     elif reference.version_id:
@@ -210,23 +301,17 @@ def _candidates(user, reference: Reference) -> list[tuple[ModelVersion, ModelFil
             )
     else:
         versions = versions.filter(model__hub=Hub.CIVITAI, model__external_id=reference.model_id)
-        newest = [
-            v
-            for v in versions.order_by("index", "-id")[:MAX_MATCHES]
-            if can_see_model(user, v.model)
-        ]
+        newest = [v for v in versions.order_by("index", "-id")[:MAX_MATCHES] if caller.sees(v)]
         return [(newest[0], None)] if newest else []
-    return [(v, None) for v in versions[:MAX_MATCHES] if can_see_model(user, v.model)]
+    return [(v, None) for v in versions[:MAX_MATCHES] if caller.sees(v)]
 
 
 def _check_one(
-    user,
-    profile: str,
     index: int,
     item: CheckItem,
     reference: Reference,
-    now: datetime,
-    judged: dict[int, tuple[list[Reason], Any]],
+    candidates: Candidates,
+    judged: dict[int, tuple[list[Reason], Approval | None]],
 ) -> ItemVerdict:
     base = ItemVerdict(
         index=index,
@@ -236,14 +321,11 @@ def _check_one(
         verdict=FAIL,
         reasons=[],
     )
-    candidates = _candidates(user, reference)
     if not candidates:
         message = f"{reference.describe()} is not in the catalog (or not visible to you)."
         return replace(base, reasons=[Reason("not_in_catalog", ERROR, message)])
     options = []
     for version, file in candidates:
-        if version.pk not in judged:
-            judged[version.pk] = _judge_version(user, version, profile, now)
         reasons = judged[version.pk][0]
         if file is not None:  # this exact file: other files' scan items are not its business
             reasons = [r for r in reasons if r.file_id in (None, file.pk)]
@@ -272,60 +354,47 @@ def _count(reasons: list[Reason], level: str) -> int:
     return sum(r.level == level for r in reasons)
 
 
-def _approval_for_use(user, version: ModelVersion, profile: str) -> ModelRequest | None:
-    """The approved request the use of ``version`` for ``profile`` rests on: one of the
-    caller's teams' (administrators: any team's)."""
-    approved = ModelRequest.objects.filter(
-        version=version, intended_use=profile, state=ModelRequest.State.APPROVED
-    ).select_related("team")
-    if not user.is_staff:
-        approved = approved.filter(team__memberships__user=user)
-    return approved.order_by("-decided_at", "-id").first()
-
-
-def _judge_version(user, version: ModelVersion, profile: str, now: datetime):
-    """Every reason about ``version`` for ``profile``, and the team whose approval holds."""
+def _judge_version(caller: _Caller, verdict: VersionVerdict, profile: str):
+    """Every reason about a version for ``profile`` as ``caller`` sees it, and the approval
+    the use rests on: the version's precomputed verdict plus the caller's teams."""
     reasons: list[Reason] = []
-    team = None
-    usage = usage_verdict(user, version)
-    if not usage.allowed:
+    approval = None
+    user = caller.user
+    if verdict.refusal or not verdict.usable_by(user, caller.group_ids):
         code = "not_approved"
-        if usage.status == 410:
+        if verdict.refusal_status == 410:
             code = "retired"
-        elif version.state == S.QUARANTINED:
+        elif verdict.state == S.QUARANTINED:
             code = "quarantined"
-        reasons.append(Reason(code, ERROR, usage.reason))
+        reasons.append(Reason(code, ERROR, verdict.refusal or verdict.not_yours))
     else:
-        approval = _approval_for_use(user, version, profile)
+        approval = verdict.approval_for(user, caller.team_ids)
         if approval is None:
             whose = "" if user.is_staff else " for any of your teams"
             reasons.append(
                 Reason(
                     "not_approved_for_use",
                     ERROR,
-                    f"{version} is approved, but "
+                    f"{verdict.label} is approved, but "
                     f"not for {profile!r}{whose}; request it for this use.",
                 )
             )
         else:
-            team = approval.team
             reasons.append(
                 Reason(
                     "approved",
                     NOTE,
-                    f"Approved for {profile} for team {team.slug} (request {approval.pk}).",
+                    f"Approved for {profile} for team {approval.team_slug} "
+                    f"(request {approval.request_id}).",
                 )
             )
-        if usage.warning:
-            deprecation = getattr(version, "deprecation", None)
-            sunset = (
-                deprecation.sunset_at.isoformat() if deprecation and deprecation.sunset_at else None
-            )
-            reasons.append(Reason("deprecated", WARNING, usage.warning, sunset_at=sunset))
-    if version.state != S.RETIRED:
-        report = evaluate_gates(version, intended_use=profile, at=now)
-        reasons.extend(r for r in map(gate_reason, report.items) if r is not None)
-    return reasons, team
+        if verdict.deprecation_warning:
+            reasons.append(
+                Reason("deprecated", WARNING, verdict.deprecation_warning,
+                       sunset_at=verdict.sunset_at)
+            )  # fmt: skip
+    reasons.extend(r for r in map(gate_reason, verdict.gate_items) if r is not None)
+    return reasons, approval
 
 
 def gate_reason(item: GateItem) -> Reason | None:
@@ -364,19 +433,35 @@ def gate_reason(item: GateItem) -> Reason | None:
     )
 
 
-def _record(user, profile: str, result: ItemVerdict, judged, ci: Mapping[str, Any]):
-    """Record one deployment of a passing item, with the CI job's metadata."""
-    if result.verdict != PASS or result.version is None:
-        return result
-    version = ModelVersion.objects.get(pk=result.version.id)
-    file = ModelFile.objects.get(pk=result.file.id) if result.file else None
-    event = record_usage(
-        kind=UsageEvent.Kind.DEPLOYMENT,
-        version=version,
-        file=file,
-        user=user,
-        team=judged[version.pk][1],
-        client="ci",
-        metadata={**{k: v for k, v in ci.items() if v}, "profile": profile, "item": result.name},
-    )
-    return replace(result, usage_event_id=event.pk if event else None)
+def _record(
+    caller: _Caller,
+    profile: str,
+    results: list[ItemVerdict],
+    candidates: list[Candidates],
+    judged: dict[int, tuple[list[Reason], Approval | None]],
+    ci: Mapping[str, Any],
+) -> list[ItemVerdict]:
+    """Record one deployment of each passing item, with the CI job's metadata: one insert
+    each, with the version, file and team the check already loaded."""
+    metadata = {k: v for k, v in ci.items() if v}
+    loaded = {v.pk: v for found in candidates for v, _ in found}
+    loaded_files = {f.pk: f for found in candidates for _, f in found if f is not None}
+    recorded = []
+    for result in results:
+        if result.verdict != PASS or result.version is None:
+            recorded.append(result)
+            continue
+        version = loaded[result.version.id]
+        file = loaded_files.get(result.file.id) if result.file else None
+        approval = judged[version.pk][1]
+        event = record_usage(
+            kind=UsageEvent.Kind.DEPLOYMENT,
+            version=version,
+            file=file,
+            user=caller.user,
+            team=Team(pk=approval.team_id, slug=approval.team_slug) if approval else None,
+            client="ci",
+            metadata={**metadata, "profile": profile, "item": result.name},
+        )
+        recorded.append(replace(result, usage_event_id=event.pk if event else None))
+    return recorded

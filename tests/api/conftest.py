@@ -1,4 +1,7 @@
+import functools
+
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from governance.accounts.services import create_api_key
@@ -17,6 +20,22 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+@functools.cache
+def _openapi_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def documented_problems(path: str, method: str) -> dict[str, str]:
+    """The error statuses the OpenAPI schema documents for one operation, each with the
+    problem response it refers to: ``{"404": "NotFound", …}``."""
+    responses = _openapi_schema()["paths"][path][method.lower()]["responses"]
+    return {
+        status: response["$ref"].rsplit("/", 1)[-1]
+        for status, response in responses.items()
+        if status.startswith(("4", "5"))
+    }
 
 
 def bearer(raw: str) -> APIClient:

@@ -102,3 +102,20 @@ def test_too_many_requests_is_a_problem_with_retry_after(world, monkeypatch) -> 
     assert_problem(throttled, 429, "throttled")
     assert int(throttled["Retry-After"]) > 0
     cache.clear()
+
+
+def test_the_answer_is_rendered_exactly_as_its_documented_serializer_would(world) -> None:
+    from governance.gates.api.serializers import GateCheckSerializer, render_check
+    from governance.gates.check import CheckItem, check_gate
+    from tests.gates.world import EXPECTED
+
+    items = [CheckItem(hash=world.sha256(name), name=name) for name in EXPECTED]
+    items += [CheckItem(hash="AB" * 32), CheckItem(ref=str(world.versions["approved"].pk))]
+    result = check_gate(
+        user=world.bot, profile=PROFILE, items=items, record_deployment=True, ci={"commit": "c1"}
+    )
+    rendered = render_check(result)
+    assert rendered == GateCheckSerializer(result).data
+    reasons = [r for item in rendered["items"] for r in item["reasons"]]
+    assert any(r["sunset_at"] for r in reasons) and any(r["expires_at"] for r in reasons)
+    assert any(item["usage_event_id"] for item in rendered["items"])

@@ -97,3 +97,33 @@ def test_keys_act_as_yourself_or_administrators_service_accounts(user, admin) ->
 def test_bad_key_requests_are_validation_problems(user, body, field) -> None:
     response = session(user).post("/api/keys/", body, format="json")
     assert field in assert_problem(response, 400, "invalid")["errors"]
+
+
+def test_a_cached_key_is_looked_up_once_and_revocation_still_locks_it_out(user, admin) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.accounts.services import check_api_key, revoke_api_key
+
+    key, raw = create_api_key(user=user, name="ci", scopes=["read"])
+    assert check_api_key(raw) is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert check_api_key(raw).pk == key.pk
+    assert not [q for q in queries if "accounts_apikey" in q["sql"]]  # from the cache
+    assert check_api_key(raw[:-1] + ("A" if raw[-1] != "A" else "B")) is None  # secret checked
+    revoke_api_key(key=key, actor=admin)
+    assert check_api_key(raw) is None
+    assert_problem(bearer(raw).get("/api/keys/"), 401)
+
+
+def test_deactivating_a_keys_user_or_deleting_the_key_locks_it_out_at_once(user) -> None:
+    key, raw = create_api_key(user=user, name="ci", scopes=["read"])
+    assert bearer(raw).get("/api/keys/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert_problem(bearer(raw).get("/api/keys/"), 401)
+    user.is_active = True
+    user.save()
+    assert bearer(raw).get("/api/keys/").status_code == 200
+    ApiKey.objects.filter(pk=key.pk).get().delete()
+    assert_problem(bearer(raw).get("/api/keys/"), 401)

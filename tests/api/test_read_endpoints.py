@@ -83,3 +83,16 @@ def test_the_audit_log_pages_by_cursor_and_filters(world, key_for) -> None:
     created = client.get("/api/audit/?action_prefix=apikey.&actor=root").json()["results"]
     assert {e["action"] for e in created} == {"apikey.created"}
     assert_problem(client.get("/api/audit/?cursor=garbage"), 404)
+
+
+def test_files_filter_by_file_format_and_format_still_picks_the_renderer(world, key_for) -> None:
+    from governance.catalog.models import ModelFile
+
+    client = key_for(world.bot, "read")
+    ModelFile.objects.filter(pk=world.versions["approved"].files.get().pk).update(
+        format="PickleTensor"
+    )
+    odd = client.get("/api/files/?file_format=PickleTensor").json()["results"]
+    assert [f["hashes"]["SHA256"] for f in odd] == [world.sha256("approved")]
+    # ?format= is DRF's renderer switch, not a filter: it must not be swallowed by one.
+    assert client.get("/api/files/?format=json").json()["count"] == ModelFile.objects.count()

@@ -23,7 +23,7 @@ from governance.ingest.services import attach_blob, ingest_chunks
 from governance.lifecycle import services as lifecycle
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ModelVersionFactory
-from tests.licensing.factories import PERMISSIVE_FLAGS
+from tests.licensing.factories import PERMISSIVE_FLAGS, approve_by_both, request_use
 
 PROFILE = "commercial-products"
 OTHER_PROFILE = "internal-research"
@@ -101,16 +101,11 @@ def build_world(company, plugin, capture) -> World:
         return version
 
     def request(version: ModelVersion, use: str = PROFILE):
-        return approvals.request_model(
-            requester=company.alice, team=company.team, version=version, intended_use=use
-        )
+        return request_use(company, version, use)
 
     def approve(version: ModelVersion, use: str = PROFILE) -> None:
-        req = request(version, use)
-        for reviewer in (company.sam, company.lee):
-            approvals.review_request(request=req, reviewer=reviewer, decision="approve")
-        version.refresh_from_db()
-        assert version.state == "approved", (version.name, version.state)
+        approved = approve_by_both(company, request(version, use))
+        assert approved.version.state == "approved", (version.name, approved.version.state)
 
     approve(stored("approved"))
     deprecated = stored("deprecated")
@@ -138,10 +133,7 @@ def build_world(company, plugin, capture) -> World:
         scope="studio only",
         expires_at=timezone.now() + timedelta(days=10),
     )
-    for reviewer in (company.sam, company.lee):
-        approvals.review_request(
-            request=waived.requests.get(), reviewer=reviewer, decision="approve"
-        )
+    approve_by_both(company, waived.requests.get())
     approve(stored("other-use"), OTHER_PROFILE)
     # The creator allows no commercial use: fine for research, not for commercial products.
     no_commerce = {

@@ -15,24 +15,9 @@ from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.licensing import selectors, services
 from governance.licensing.models import IntendedUse
 from governance.lifecycle.selectors import usage_verdict
+from tests.licensing.factories import approve_by_both, decide, request_use
 
 pytestmark = pytest.mark.django_db
-
-
-def request_it(company, version, capture, use):
-    with capture(execute=True):
-        return approvals.request_model(
-            requester=company.alice, team=company.team, version=version, intended_use=use
-        )
-
-
-def approve_by_both(company, request, capture):
-    with capture(execute=True):
-        for reviewer in (company.sam, company.lee):
-            approvals.review_request(request=request, reviewer=reviewer, decision="approve")
-    request.refresh_from_db()
-    request.version.refresh_from_db()
-    return request
 
 
 def license_items(request):
@@ -65,8 +50,8 @@ def test_a_compliant_request_passes_the_license_gate_with_its_obligations(
     company, stored_version, django_capture_on_commit_callbacks
 ) -> None:
     version = stored_version(model__allow_no_credit=False)
-    request = request_it(
-        company, version, django_capture_on_commit_callbacks, "commercial-products"
+    request = request_use(
+        company, version, "commercial-products", django_capture_on_commit_callbacks
     )
     (item,) = license_items(request)
     assert item["status"] == "passed" and "CreativeML Open RAIL++-M" in item["reason"]
@@ -78,8 +63,8 @@ def test_a_non_compliant_request_is_blocked_and_cannot_be_waived_or_decided(
     company, stored_version, django_capture_on_commit_callbacks
 ) -> None:
     version = stored_version(base_model="Flux.1 D")
-    request = request_it(
-        company, version, django_capture_on_commit_callbacks, "commercial-products"
+    request = request_use(
+        company, version, "commercial-products", django_capture_on_commit_callbacks
     )
     items = license_items(request)
     assert items and all(i["status"] == "failed" and not i["waivable"] for i in items)
@@ -88,20 +73,13 @@ def test_a_non_compliant_request_is_blocked_and_cannot_be_waived_or_decided(
     assert (request.state, request.version.state) == ("in_review", S.IN_REVIEW)
     assert not usage_verdict(company.alice, version).allowed
     with pytest.raises(Conflict, match="cannot change that"):
-        services.record_license_decision(
-            version=version,
-            intended_use=IntendedUse.objects.get(slug="commercial-products"),
-            decided_by=company.lee,
-            outcome="compliant",
-            justification="we asked BFL",
-            expires_at=timezone.now() + timedelta(days=30),
-        )
+        decide(company, version, justification="we asked BFL")
 
 
 def _needs_review(company, stored_version, capture):
     # Stability AI Community License, company revenue not configured: needs review.
     version = stored_version(base_model="SD 3.5 Large")
-    request = request_it(company, version, capture, "commercial-products")
+    request = request_use(company, version, "commercial-products", capture)
     assert any("USD 1,000,000" in i["reason"] for i in license_items(request))
     request = approve_by_both(company, request, capture)
     assert request.state == "in_review", "needs review blocks approval"
@@ -112,44 +90,19 @@ def test_needs_review_blocks_until_a_legal_reviewer_decides(
     company, stored_version, django_capture_on_commit_callbacks
 ) -> None:
     version, request = _needs_review(company, stored_version, django_capture_on_commit_callbacks)
-    profile = IntendedUse.objects.get(slug="commercial-products")
-    expires = timezone.now() + timedelta(days=90)
     with pytest.raises(PermissionDenied, match="legal reviewer"):
-        services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.sam,
-            outcome="compliant",
-            justification="x",
-            expires_at=expires,
-        )
+        decide(company, version, decided_by=company.sam, days=90)
     with pytest.raises(ValidationFailed, match="justification"):
-        services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.lee,
-            outcome="compliant",
-            justification=" ",
-            expires_at=expires,
-        )
+        decide(company, version, justification=" ", days=90)
     with pytest.raises(ValidationFailed, match="expires_at"):
-        services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.lee,
-            outcome="compliant",
-            justification="ok",
-            expires_at=timezone.now() + timedelta(days=4000),
-        )
-    with django_capture_on_commit_callbacks(execute=True):
-        decision = services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.lee,
-            outcome="compliant",
-            justification="Revenue USD 400k in FY2026; registered with Stability AI.",
-            expires_at=expires,
-        )
+        decide(company, version, days=4000)
+    decision = decide(
+        company,
+        version,
+        django_capture_on_commit_callbacks,
+        days=90,
+        justification="Revenue USD 400k in FY2026; registered with Stability AI.",
+    )
     request.refresh_from_db()
     assert request.state == "approved", "the decision re-gated the open request"
     (item,) = license_items(request)
@@ -163,16 +116,7 @@ def test_an_expired_or_revoked_decision_reopens_the_approval(
     company, stored_version, django_capture_on_commit_callbacks
 ) -> None:
     version, request = _needs_review(company, stored_version, django_capture_on_commit_callbacks)
-    profile = IntendedUse.objects.get(slug="commercial-products")
-    with django_capture_on_commit_callbacks(execute=True):
-        decision = services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.lee,
-            outcome="compliant",
-            justification="below the revenue limit",
-            expires_at=timezone.now() + timedelta(days=7),
-        )
+    decide(company, version, django_capture_on_commit_callbacks, days=7)
     request.refresh_from_db()
     assert request.state == "approved"
     with django_capture_on_commit_callbacks(execute=True):
@@ -184,15 +128,7 @@ def test_an_expired_or_revoked_decision_reopens_the_approval(
     assert services.expire_license_decisions(now=timezone.now() + timedelta(days=9)) == 0
     assert AuditEntry.objects.filter(action="license.decision_expired").count() == 1
     # A new decision, then revoked.
-    with django_capture_on_commit_callbacks(execute=True):
-        decision = services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.lee,
-            outcome="compliant",
-            justification="renewed",
-            expires_at=timezone.now() + timedelta(days=7),
-        )
+    decision = decide(company, version, django_capture_on_commit_callbacks, days=7)
     request.refresh_from_db()
     assert request.state == "approved"
     with django_capture_on_commit_callbacks(execute=True):
@@ -206,15 +142,7 @@ def test_a_decision_holds_only_for_the_terms_it_was_made_on(
 ) -> None:
     version, request = _needs_review(company, stored_version, django_capture_on_commit_callbacks)
     profile = IntendedUse.objects.get(slug="commercial-products")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.record_license_decision(
-            version=version,
-            intended_use=profile,
-            decided_by=company.lee,
-            outcome="compliant",
-            justification="ok for now",
-            expires_at=timezone.now() + timedelta(days=30),
-        )
+    decide(company, version, django_capture_on_commit_callbacks)
     assert selectors.license_verdict(version=version, profile=profile).passes
     # The creator stops allowing third-party generation services: a different basis.
     version.model.commercial_rent = False
@@ -230,15 +158,13 @@ def test_a_legal_non_compliant_decision_blocks(
     company, stored_version, django_capture_on_commit_callbacks
 ) -> None:
     version, request = _needs_review(company, stored_version, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.record_license_decision(
-            version=version,
-            intended_use=IntendedUse.objects.get(slug="commercial-products"),
-            decided_by=company.lee,
-            outcome="non_compliant",
-            justification="Our revenue is above USD 1M.",
-            expires_at=timezone.now() + timedelta(days=30),
-        )
+    decide(
+        company,
+        version,
+        django_capture_on_commit_callbacks,
+        outcome="non_compliant",
+        justification="Our revenue is above USD 1M.",
+    )
     request.refresh_from_db()
     (item,) = license_items(request)
     assert (request.state, item["status"]) == ("in_review", "failed")

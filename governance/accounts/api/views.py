@@ -28,7 +28,26 @@ class ApiKeyFilter(django_filters.FilterSet):
         fields = ["user", "revoked"]
 
 
-class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ServiceWrites:
+    """Writes go through a service: the request's body validated, the result rendered."""
+
+    def validated(self, serializer_class=None, instance=None) -> dict:
+        """The request body, validated by ``serializer_class`` (default: the view's); with
+        ``instance``, as a partial update of it."""
+        serializer_class = serializer_class or self.get_serializer_class()
+        serializer = serializer_class(
+            instance, data=self.request.data, partial=instance is not None
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def answer(self, obj, code: int = status.HTTP_200_OK, **kwargs) -> Response:
+        return Response(self.get_serializer(obj).data, status=code, **kwargs)
+
+
+class ApiKeyViewSet(
+    ServiceWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Your API keys (administrators: every key). The secret is shown once, at creation."""
 
     serializer_class = serializers.ApiKeySerializer
@@ -48,9 +67,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def create(self, request: Request) -> Response:
         """Create a key for yourself (or, administrators, for a service account)."""
-        data = serializers.ApiKeyCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated(serializers.ApiKeyCreateSerializer)
         owner = values.get("user") or request.user
         if not selectors.may_hold_keys_for(request.user, owner):
             raise PermissionDenied(
@@ -79,21 +96,25 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Revoke a key now; every later call with it is a 401."""
         key = self.get_object()
         ensure_scopes_covered(request, key.scopes, doing="revoke")
-        return Response(
-            self.get_serializer(services.revoke_api_key(key=key, actor=request.user)).data
-        )
+        return self.answer(services.revoke_api_key(key=key, actor=request.user))
 
 
-class TeamViewSet(
+class AdministeredViewSet(
+    ServiceWrites,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Teams (administrators only). Members are managed under /api/memberships/."""
+    """Administrators only, with an ``admin``-scoped key for reading too."""
 
     permission_classes = ADMIN_ONLY
     read_scope = required_scope = ApiKey.Scope.ADMIN
+
+
+class TeamViewSet(AdministeredViewSet):
+    """Teams (administrators only). Members are managed under /api/memberships/."""
+
     serializer_class = serializers.TeamSerializer
     lookup_field = "slug"
     search_fields = ["name", "slug", "description"]
@@ -106,20 +127,17 @@ class TeamViewSet(
 
     def create(self, request: Request) -> Response:
         """Create a team."""
-        data = self.get_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        team = services.create_team(actor=request.user, **data.validated_data)
+        team = services.create_team(actor=request.user, **self.validated())
         team.member_count = 0
-        return Response(self.get_serializer(team).data, status=status.HTTP_201_CREATED)
+        return self.answer(team, status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.TeamUpdateSerializer, responses=serializers.TeamSerializer)
     def partial_update(self, request: Request, slug=None) -> Response:
         """Rename a team or change its description (the slug stays)."""
         team = self.get_object()
-        data = serializers.TeamUpdateSerializer(team, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        services.update_team(team=team, actor=request.user, **data.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+        changes = self.validated(serializers.TeamUpdateSerializer, team)
+        services.update_team(team=team, actor=request.user, **changes)
+        return self.answer(self.get_object())
 
 
 class MembershipFilter(django_filters.FilterSet):
@@ -131,17 +149,9 @@ class MembershipFilter(django_filters.FilterSet):
         fields = ["team", "user", "role"]
 
 
-class MembershipViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class MembershipViewSet(mixins.DestroyModelMixin, AdministeredViewSet):
     """Who is in which team with which role (administrators only)."""
 
-    permission_classes = ADMIN_ONLY
-    read_scope = required_scope = ApiKey.Scope.ADMIN
     serializer_class = serializers.MembershipSerializer
     filterset_class = MembershipFilter
     ordering_fields = ["joined_at"]
@@ -152,10 +162,7 @@ class MembershipViewSet(
 
     def create(self, request: Request) -> Response:
         """Add a person (or service account) to a team."""
-        data = self.get_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.add_member(**data.validated_data)
-        return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
+        return self.answer(services.add_member(**self.validated()), status.HTTP_201_CREATED)
 
     @extend_schema(
         request=serializers.MembershipUpdateSerializer, responses=serializers.MembershipSerializer
@@ -163,27 +170,17 @@ class MembershipViewSet(
     def partial_update(self, request: Request, pk=None) -> Response:
         """Change a member's role."""
         membership = self.get_object()
-        data = serializers.MembershipUpdateSerializer(membership, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        role = data.validated_data.get("role", membership.role)
-        return Response(
-            self.get_serializer(services.change_member_role(membership=membership, role=role)).data
-        )
+        changes = self.validated(serializers.MembershipUpdateSerializer, membership)
+        role = changes.get("role", membership.role)
+        return self.answer(services.change_member_role(membership=membership, role=role))
 
     def perform_destroy(self, instance: Membership) -> None:
         services.remove_member(membership=instance)
 
 
-class ServiceAccountViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class ServiceAccountViewSet(AdministeredViewSet):
     """Users that are programs (administrators only); they act only through API keys."""
 
-    permission_classes = ADMIN_ONLY
-    read_scope = required_scope = ApiKey.Scope.ADMIN
     serializer_class = serializers.ServiceAccountSerializer
     search_fields = ["username", "first_name", "email"]
     ordering_fields = ["username", "date_joined"]
@@ -195,9 +192,7 @@ class ServiceAccountViewSet(
 
     def create(self, request: Request) -> Response:
         """Create a service account; give it keys with POST /api/keys/ and ``user``."""
-        data = self.get_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated()
         account = services.create_service_account(
             username=values["username"],
             name=values.get("first_name", ""),
@@ -205,7 +200,7 @@ class ServiceAccountViewSet(
             is_staff=values.get("is_staff", False),
             actor=request.user,
         )
-        return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
+        return self.answer(account, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=serializers.ServiceAccountUpdateSerializer,
@@ -214,7 +209,6 @@ class ServiceAccountViewSet(
     def partial_update(self, request: Request, pk=None) -> Response:
         """Rename, deactivate (its keys stop working) or reactivate a service account."""
         account = self.get_object()
-        data = serializers.ServiceAccountUpdateSerializer(account, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        services.update_service_account(account=account, actor=request.user, **data.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+        changes = self.validated(serializers.ServiceAccountUpdateSerializer, account)
+        services.update_service_account(account=account, actor=request.user, **changes)
+        return self.answer(self.get_object())

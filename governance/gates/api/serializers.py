@@ -1,10 +1,24 @@
+from dataclasses import asdict
+
 from rest_framework import serializers
 
 from governance.approvals.api.serializers import GateRunSerializer
 
-from ..check import MAX_ITEMS, REASON_CODE_CHOICES, VERDICT_CHOICES, CheckItem, parse_item
+from ..check import (
+    MAX_ITEMS,
+    REASON_CODE_CHOICES,
+    VERDICT_CHOICES,
+    CheckItem,
+    GateCheck,
+    parse_item,
+)
 
-__all__ = ["GateCheckRequestSerializer", "GateCheckSerializer", "GateRunSerializer"]
+__all__ = [
+    "GateCheckRequestSerializer",
+    "GateCheckSerializer",
+    "GateRunSerializer",
+    "render_check",
+]
 
 
 class CheckItemSerializer(serializers.Serializer):
@@ -117,3 +131,21 @@ class GateCheckSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     checked_at = serializers.DateTimeField()
     items = ItemVerdictSerializer(many=True)
+
+
+_CHECKED_AT = serializers.DateTimeField()
+
+
+def render_check(result: GateCheck) -> dict:
+    """What ``GateCheckSerializer(result).data`` gives, without DRF's field-by-field copying
+    and rendering (a third of a one-file check's time): the answer is frozen dataclasses
+    whose fields are the serializer's, and tests/api/test_gate_check.py holds the two equal.
+    """
+    return {
+        "profile": result.profile,
+        "outcome": result.outcome,
+        "passed": result.passed,
+        "failed": result.failed,
+        "checked_at": _CHECKED_AT.to_representation(result.checked_at),
+        "items": [asdict(item) for item in result.items],
+    }

@@ -53,4 +53,4 @@ class GateCheckView(APIView):
             record_deployment=values["record_deployment"],
             ci=values.get("ci"),
         )
-        return Response(serializers.GateCheckSerializer(result).data, status=status.HTTP_200_OK)
+        return Response(serializers.render_check(result), status=status.HTTP_200_OK)
