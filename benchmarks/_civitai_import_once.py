@@ -1,8 +1,9 @@
 """One listing import from HUB_URL into a fresh database, in a fresh process; prints JSON.
 
-The measured path is the production one: the connector's client pages through
-``/api/v1/models`` (cursor pagination, 100 per page) and every document goes through the
-catalog's validator and its one-transaction-per-model upsert.
+The measured path is the production one (mode ``listing``): the connector's client pages
+through ``/api/v1/models`` (cursor pagination, 100 per page) and every page goes through the
+catalog's validator and its batched upsert. Mode ``per-model`` is the baseline: the same
+pages, one ``import_civitai_model`` transaction per document.
 """
 
 import json
@@ -16,7 +17,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(hub_url: str, models: int, database_url: str, max_seconds: float) -> None:
+def _one_at_a_time(client, models: int, max_seconds: float):
+    """The baseline: the same pages, each document in a transaction of its own through
+    ``import_civitai_model``, as the connector wrote them before page batching."""
+    from governance.catalog.services import import_civitai_model
+    from governance.connectors.services import ListingReport
+
+    report = ListingReport()
+    deadline = time.monotonic() + max_seconds
+    for page in client.models(limit=100):
+        report.pages += 1
+        for document in page[: models - report.imported]:
+            report.created += import_civitai_model(document=document).created
+            report.imported += 1
+        if report.imported >= models or time.monotonic() >= deadline:
+            break
+    return report
+
+
+def main(hub_url: str, models: int, database_url: str, max_seconds: float,
+         mode: str = "listing") -> None:  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="hubgate-bench-"))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",
@@ -26,7 +46,9 @@ def main(hub_url: str, models: int, database_url: str, max_seconds: float) -> No
         DJANGO_DEBUG="false",
         DJANGO_LOG_LEVEL="WARNING",
     )
-    os.environ.pop("CELERY_BROKER_URL", None)
+    # Tasks the import queues (rescoring the imported versions) go to an in-memory broker,
+    # as they go to the workers in production: measured here is the importing process.
+    os.environ.update(CELERY_BROKER_URL="memory://", CELERY_RESULT_BACKEND="cache+memory://")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -40,8 +62,11 @@ def main(hub_url: str, models: int, database_url: str, max_seconds: float) -> No
 
     with CivitaiClient(base_url=hub_url, timeout=60) as client:
         started = time.perf_counter()
-        report = import_listing(params={"limit": 100}, limit=models, client=client,
-                                max_seconds=max_seconds)  # fmt: skip
+        if mode == "per-model":
+            report = _one_at_a_time(client, models, max_seconds)
+        else:
+            report = import_listing(params={"limit": 100}, limit=models, client=client,
+                                    max_seconds=max_seconds)  # fmt: skip
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
@@ -53,4 +78,4 @@ def main(hub_url: str, models: int, database_url: str, max_seconds: float) -> No
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), *sys.argv[5:6])

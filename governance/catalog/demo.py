@@ -12,7 +12,7 @@ from governance.accounts.models import Membership, Team, User
 from governance.licensing.demo import seed_licensing_demo
 
 from .models import Model, ModelVersion
-from .services import import_civitai_model, refresh_version_scores
+from .services import import_civitai_model, refresh_scores
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_catalog.json"
 #: Demo accounts only ever exist on a development instance (seed_demo refuses production).
@@ -83,8 +83,7 @@ def seed_demo(*, fixture: Path = FIXTURE) -> SeedReport:
             result = import_civitai_model(document=document, owning_team=owner)
             created += result.created
 
-        for version in ModelVersion.objects.filter(scores__isnull=True).select_related("model"):
-            refresh_version_scores(version=version)
+        refresh_scores(versions=ModelVersion.objects.filter(scores__isnull=True))
         # Intended-use profiles and declared licenses: the governance demo requests by them.
         seed_licensing_demo()
 

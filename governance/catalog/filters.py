@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from governance.discovery.selectors import filter_by_query
+
 from .models import (
     COMMERCIAL_USE_FIELDS,
     CommercialUse,
@@ -13,13 +15,13 @@ from .models import (
     ModelType,
     ModelVersion,
 )
-from .selectors import search_models
 
 
 class ModelFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
-        help_text="Words that must all appear in the name, description, tags or creator.",
+        help_text="Words to look for in names, tags, trigger words, creators and descriptions "
+        "(Hubgate's lexical search, typo-tolerant on PostgreSQL; ranked results: /api/search/).",
     )
     type = django_filters.MultipleChoiceFilter(choices=ModelType.choices)
     base_model = django_filters.CharFilter(
@@ -44,7 +46,8 @@ class ModelFilter(django_filters.FilterSet):
         fields = ["type", "base_model", "tag", "creator", "nsfw", "mode", "hub", "poi"]
 
     def filter_search(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
-        return search_models(queryset, value)
+        # The one search (governance.discovery), narrowing the already permitted queryset.
+        return filter_by_query(queryset, value)
 
     def filter_tag(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
         for tag in self.data.getlist("tag") if hasattr(self.data, "getlist") else [value]:
@@ -75,11 +78,15 @@ class ModelFileFilter(django_filters.FilterSet):
     sha256 = django_filters.CharFilter(method="filter_upper")
     autov2 = django_filters.CharFilter(method="filter_upper")
     version = django_filters.NumberFilter(field_name="version_id")
-    format = django_filters.CharFilter()
+    # Not "format": DRF reads ?format= as the renderer to answer with (URL_FORMAT_OVERRIDE),
+    # so a filter of that name was never reached (every value but "json" was a 404).
+    file_format = django_filters.CharFilter(
+        field_name="format", help_text="The file format as the hub names it: SafeTensor, …"
+    )
 
     class Meta:
         model = ModelFile
-        fields = ["sha256", "autov2", "version", "format", "type", "primary"]
+        fields = ["sha256", "autov2", "version", "file_format", "type", "primary"]
 
     def filter_upper(self, queryset: QuerySet[ModelFile], name: str, value: str):
         return queryset.filter(**{name: value.strip().upper()})

@@ -182,6 +182,9 @@ class Model(SourceFields, HubStats):
     favorite_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
     tipped_amount_count = models.PositiveIntegerField(default=0)
+    image_count = models.PositiveIntegerField(
+        default=0, help_text="Preview images published with its versions (CivitAI's Most Images)."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
-from governance.hookspecs import ModelSnapshot, Recommendation, Score, UserSnapshot, VersionSnapshot
-from governance.plugins import PluginResult, call_hook
+from governance.hookspecs import VersionSnapshot
 
 from .models import Image, Model, ModelFile, ModelMode, ModelVersion, Tag, Visibility
 
@@ -108,125 +105,6 @@ def version_snapshot(version: ModelVersion) -> VersionSnapshot:
         thumbs_down_count=version.thumbs_down_count,
         published_at=version.published_at,
     )
-
-
-def model_snapshot(model: Model) -> ModelSnapshot:
-    """A model for recommenders; expects tags, versions and creator to be prefetched."""
-    return ModelSnapshot(
-        id=model.pk,
-        name=model.name,
-        type=model.type,
-        tags=frozenset(tag.name for tag in model.tags.all()),
-        base_models=frozenset(v.base_model for v in model.versions.all()),
-        creator=model.creator.username if model.creator else "",
-        nsfw=model.nsfw,
-        download_count=model.download_count,
-        rating=model.rating,
-    )
-
-
-def _snapshots(models: QuerySet[Model]) -> list[ModelSnapshot]:
-    return [
-        model_snapshot(m)
-        for m in models.select_related("creator").prefetch_related("tags", "versions")
-    ]
-
-
-def _as_recommendations(value: object) -> list[Recommendation]:
-    if not isinstance(value, Iterable) or isinstance(value, str | bytes):
-        raise TypeError("a recommender must return a sequence of Recommendation")
-    items = list(value)
-    if not all(isinstance(item, Recommendation) for item in items):
-        raise TypeError("a recommender must return a sequence of Recommendation")
-    return items
-
-
-def _merge(
-    results: Sequence[PluginResult[list[Recommendation]]], allowed: set[int], limit: int
-) -> list[Recommendation]:
-    """Best score per model across plugins, reasons joined; only ``allowed`` models survive."""
-    best: dict[int, Recommendation] = {}
-    reasons: dict[int, list[str]] = {}
-    for result in results:
-        for rec in (result.value or [])[:limit]:
-            if rec.model_id not in allowed:
-                continue
-            reasons.setdefault(rec.model_id, []).append(rec.reason)
-            if rec.model_id not in best or rec.score > best[rec.model_id].score:
-                best[rec.model_id] = rec
-    merged = [
-        Recommendation(model_id, rec.score, "; ".join(dict.fromkeys(reasons[model_id])))
-        for model_id, rec in best.items()
-    ]
-    merged.sort(key=lambda rec: (-rec.score, rec.model_id))
-    return merged[:limit]
-
-
-def similar_models(
-    *, model: Model, user: AbstractBaseUser | AnonymousUser, limit: int = 6
-) -> list[tuple[Model, Recommendation]]:
-    """Models like ``model`` that ``user`` may see, as the recommender plugins rank them."""
-    candidates_qs = visible_models(user).exclude(pk=model.pk)
-    target = _snapshots(Model.objects.filter(pk=model.pk))[0]
-    candidates = _snapshots(candidates_qs)
-    results = call_hook(
-        "hubgate_recommend_similar",
-        validate=_as_recommendations,
-        model=target,
-        candidates=candidates,
-        limit=limit,
-    )
-    return _with_models(_merge(results, {c.id for c in candidates}, limit))
-
-
-def recommended_for_user(
-    *, user: AbstractBaseUser, limit: int = 6
-) -> list[tuple[Model, Recommendation]]:
-    """Models for ``user``, from what their teams own, ranked by the recommender plugins."""
-    visible = visible_models(user)
-    team_ids = tuple(user.teams.values_list("pk", flat=True))
-    used = visible.filter(owning_team__in=team_ids)
-    history = _snapshots(used.order_by("-download_count")[:50])
-    candidates = _snapshots(visible.exclude(pk__in=used.values("pk")))
-    snapshot = UserSnapshot(
-        id=user.pk, username=user.get_username(), team_ids=team_ids, history=tuple(history)
-    )
-    results = call_hook(
-        "hubgate_recommend_for_user",
-        validate=_as_recommendations,
-        user=snapshot,
-        candidates=candidates,
-        limit=limit,
-    )
-    return _with_models(_merge(results, {c.id for c in candidates}, limit))
-
-
-def _with_models(recs: list[Recommendation]) -> list[tuple[Model, Recommendation]]:
-    by_id = with_catalog_details(Model.objects.filter(pk__in=[r.model_id for r in recs])).in_bulk()
-    return [(by_id[r.model_id], r) for r in recs if r.model_id in by_id]
-
-
-def compute_version_scores(version: ModelVersion) -> list[PluginResult[Score]]:
-    """Ask every scorer plugin about ``version``; failures come back as failed results."""
-    return call_hook("hubgate_score_version", validate=_as_score, version=version_snapshot(version))
-
-
-def _as_score(value: object) -> Score:
-    if not isinstance(value, Score):
-        raise TypeError(f"a scorer must return a Score, got {type(value).__name__}")
-    return value
-
-
-def search_models(models: QuerySet[Model], text: str) -> QuerySet[Model]:
-    """Models matching every word of ``text`` in name, description, tags or creator."""
-    for term in text.split()[:10]:
-        models = models.filter(
-            Q(name__icontains=term)
-            | Q(description__icontains=term)
-            | Q(tags__name=term.lower())
-            | Q(creator__username__iexact=term)
-        )
-    return models.distinct()
 
 
 def popular_tags(models: QuerySet[Model], *, limit: int = 20) -> list[tuple[str, int]]:

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from .models import ModelVersion
-from .services import refresh_version_scores
+from .services import refresh_scores, refresh_version_scores
 
 
 @shared_task(acks_late=True)
@@ -12,3 +12,10 @@ def refresh_version_scores_task(version_id: int) -> dict[str, float | None]:
     version = ModelVersion.objects.get(pk=version_id)
     scores = refresh_version_scores(version=version)
     return {f"{s.plugin}.{s.name}" if s.name else s.plugin: s.value for s in scores}
+
+
+@shared_task(acks_late=True)
+def refresh_model_scores_task(model_ids: list[int]) -> int:
+    """Rescore every version of ``model_ids`` (after a hub sync changed them); returns how
+    many scores were stored."""
+    return len(refresh_scores(versions=ModelVersion.objects.filter(model_id__in=model_ids)))

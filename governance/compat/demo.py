@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from governance.accounts.models import ApiKey, User
 from governance.accounts.services import create_api_key, revoke_api_key
@@ -13,16 +17,33 @@ from .ids import served_id
 DEMO_KEY_NAME = "demo: CivitAI-compatible API"
 
 
-def demo_api_key(*, username: str = "alice") -> tuple[str, int | None] | None:
-    """A fresh read key for the demo user (earlier demo keys revoked), and the served id of a
-    version that user may download; None if the user does not exist."""
+@dataclass(frozen=True)
+class DemoKey:
+    #: The secret, only when this call created the key (Hubgate keeps only its hash).
+    raw: str | None
+    prefix: str
+    #: The served id of a version the demo user may download, if there is one.
+    version_id: int | None
+
+
+def demo_api_key(*, username: str = "alice", renew: bool = False) -> DemoKey | None:
+    """The demo user's read key for the compatible API: created if the user has no live one,
+    left alone otherwise (so a second ``seed_demo`` changes nothing), replaced with ``renew``
+    (earlier demo keys revoked). None if the user does not exist."""
     user = User.objects.filter(username=username).first()
     if user is None:
         return None
     with transaction.atomic():
-        for key in ApiKey.objects.filter(user=user, name=DEMO_KEY_NAME, revoked_at__isnull=True):
-            revoke_api_key(key=key, actor=user)
-        _, raw = create_api_key(user=user, name=DEMO_KEY_NAME, scopes=[ApiKey.Scope.READ])
+        live = ApiKey.objects.select_for_update().filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+            user=user, name=DEMO_KEY_NAME, revoked_at__isnull=True,
+        )  # fmt: skip
+        key = None if renew else live.order_by("-pk").first()
+        raw = None
+        if key is None:
+            for old in live:
+                revoke_api_key(key=old, actor=user)
+            key, raw = create_api_key(user=user, name=DEMO_KEY_NAME, scopes=[ApiKey.Scope.READ])
     downloadable = next(
         (
             v
@@ -34,4 +55,5 @@ def demo_api_key(*, username: str = "alice") -> tuple[str, int | None] | None:
         ),
         None,
     )
-    return raw, served_id(downloadable) if downloadable is not None else None
+    version_id = served_id(downloadable) if downloadable is not None else None
+    return DemoKey(raw=raw, prefix=key.prefix, version_id=version_id)

@@ -34,6 +34,7 @@ MODEL_FIELDS = [
     "allow_no_credit", "allow_derivatives", "allow_different_license", "mode", "minor",
     "sfw_only", "availability", "download_count", "favorite_count", "thumbs_up_count",
     "thumbs_down_count", "comment_count", "rating_count", "rating", "tipped_amount_count",
+    "image_count",
     "creator__username", "creator__image_url", "visibility", *COMMERCIAL_USE_FIELDS.values(),
 ]  # fmt: skip
 VERSION_FIELDS = [

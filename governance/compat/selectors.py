@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import timezone
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from governance.catalog.models import (
@@ -34,12 +36,13 @@ from governance.catalog.models import (
     Model,
     ModelFile,
     ModelMode,
+    ModelType,
     ModelVersion,
     Tag,
     VersionState,
     Visibility,
 )
-from governance.catalog.selectors import search_models
+from governance.discovery.selectors import filter_by_query
 from governance.scanning.models import Verdict
 
 from . import ids
@@ -165,6 +168,7 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
     "Most Downloaded": ("download_count", True),
     "Most Discussed": ("comment_count", True),
     "Most Collected": ("favorite_count", True),
+    "Most Images": ("image_count", True),
     "Newest": ("id", True),
     "Oldest": ("id", False),
 }
@@ -176,9 +180,17 @@ def filter_models(
     base_models: list[str] | None = None, commercial: list[str] | None = None,
     allow_derivatives: bool | None = None, allow_no_credit: bool | None = None,
     allow_different_license: bool | None = None, served_ids: list[int] | None = None,
-    nsfw: bool = False,
+    nsfw: bool = False, period: str = "AllTime",
 ) -> QuerySet[Model]:  # fmt: skip
-    """CivitAI's ``/api/v1/models`` filters."""
+    """CivitAI's ``/api/v1/models`` filters.
+
+    ``period`` (Year, Month, Week, Day): the hub reports all-time counters only, so a period
+    keeps the models with a visible version published within it (CivitAI's "published"
+    period mode), and the sort is over their all-time counters.
+    """
+    if since := period_start(period):
+        recent = Q(published_at__gte=since) | Q(published_at__isnull=True, created_at__gte=since)
+        models = models.filter(Exists(versions.filter(recent, model_id=OuterRef("pk"))))
     if served_ids is not None:
         hub_ids, local = ids.split(served_ids)
         models = models.filter(Q(hub=Hub.CIVITAI, external_id__in=hub_ids) | Q(pk__in=local))
@@ -210,8 +222,42 @@ def filter_models(
     if not nsfw:
         models = sfw_only(models)
     if query:
-        models = search_models(models, query)
+        # The one search (issue 10): full-text backends, typo-tolerant on PostgreSQL.
+        models = filter_by_query(models, query)
     return models
+
+
+#: CivitAI's ``period`` values and how far back each reaches (AllTime: no limit).
+PERIODS: dict[str, timedelta | None] = {
+    "AllTime": None,
+    "Year": timedelta(days=365),
+    "Month": timedelta(days=30),
+    "Week": timedelta(days=7),
+    "Day": timedelta(days=1),
+}
+
+
+def period_start(period: str) -> datetime | None:
+    """When ``period`` began, counted back from now; None for AllTime."""
+    span = PERIODS[period]
+    return None if span is None else timezone.now() - span
+
+
+def enums(versions: QuerySet[ModelVersion]) -> dict[str, list[str]]:
+    """CivitAI's ``/api/v1/enums``: the values its list filters take, the base models being
+    those of the versions the caller may see (Hubgate runs no generation service, so the
+    active ones are the same)."""
+    base_models = sorted(set(versions.order_by().values_list("base_model", flat=True)))
+    base_types = (
+        versions.exclude(base_model_type="").order_by().values_list("base_model_type", flat=True)
+    )
+    return {
+        "ModelType": list(ModelType.values),
+        "ModelFileType": list(ModelFile.FileType.values),
+        "ActiveBaseModel": base_models,
+        "BaseModel": base_models,
+        "BaseModelType": sorted(set(base_types)),
+    }
 
 
 def after_cursor(models: QuerySet[Model], sort: str, cursor: tuple[int, int] | None):

@@ -15,6 +15,7 @@ urlpatterns = [
         name="version-by-hash",
     ),
     re_path(r"^v1/model-versions/(?P<version_id>[^/]+)/?$", views.version_detail, name="version"),
+    re_path(r"^v1/enums/?$", views.enums, name="enums"),
     re_path(r"^v1/tags/?$", views.tags, name="tags"),
     re_path(r"^v1/creators/?$", views.creators, name="creators"),
     re_path(r"^v1/images/?$", views.images, name="images"),

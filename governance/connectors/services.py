@@ -1,9 +1,12 @@
 """Importing from CivitAI, keeping tracked models in sync, downloading their files.
 
 Every model document goes through the catalog's one mapping,
-:func:`governance.catalog.services.import_civitai_model`: validated whole, then written in one
-transaction. So a hostile or broken hub (malformed JSON, missing fields, wrong types) makes
-an import fail with a message naming the field, and leaves the catalog as it was. Downloads
+:func:`governance.catalog.services.import_civitai_model` (a page of them:
+``import_civitai_models``): each document validated whole before anything is written, then
+written in one transaction. So a hostile or broken hub (malformed JSON, missing fields, wrong
+types) makes that model's import fail with a message naming the field, and leaves the catalog
+as it was. Listings and syncs write a whole hub page at a time, with a few queries per table
+rather than per row. Downloads
 go through the ingest pipeline, which verifies the hub's published hashes before anything is
 stored.
 
@@ -32,7 +35,11 @@ from django.utils import timezone
 from governance.accounts.models import Team
 from governance.audit.services import record
 from governance.catalog.models import Hub, Model, ModelFile, ModelMode, ModelVersion
-from governance.catalog.services import import_civitai_model
+from governance.catalog.services import (
+    import_civitai_model,
+    import_civitai_models,
+    queue_score_refresh,
+)
 from governance.errors import HubgateError, InvalidHubPayload
 from governance.events.services import emit
 from governance.ingest.services import ingest_for_file
@@ -310,6 +317,8 @@ def import_model(
             document=document, owning_team=owning_team, synced_at=synced_at
         )
         model = result.model
+        if result.changed:
+            queue_score_refresh(model_ids=[model.pk])
         if version_id is not None:
             version = model.versions.filter(hub=Hub.CIVITAI, external_id=str(version_id)).first()
             if version is None:
@@ -387,22 +396,23 @@ def import_listing(
         for page in hub.models(**query):
             report.pages += 1
             synced_at = timezone.now()
-            for document in page:
-                if limit is not None and report.imported + report.failed >= limit:
-                    break
-                item = str(document.get("id", "?"))[:40]
-                try:
-                    result = import_civitai_model(document=document, synced_at=synced_at)
-                except InvalidHubPayload as exc:
-                    report.failed += 1
-                    report.errors.append(f"model {item}: {exc.detail}")
-                    _job_error(job, f"model {item}", exc)
-                    continue
-                report.imported += 1
-                report.created += result.created
-                if track:
-                    _track(result.model, mode=document.get("mode") or "", actor=actor,
-                           synced_at=synced_at)  # fmt: skip
+            if limit is not None:
+                page = page[: max(limit - report.imported - report.failed, 0)]
+            written = import_civitai_models(documents=page, synced_at=synced_at)
+            queue_score_refresh(model_ids=[r.model.pk for r in written.results if r.changed])
+            for position, exc in written.refused:
+                document = page[position]
+                item = str(document.get("id", "?") if isinstance(document, Mapping) else "?")[:40]
+                report.errors.append(f"model {item}: {exc.detail}")
+                _job_error(job, f"model {item}", exc)
+            report.failed += len(written.refused)
+            report.imported += len(written.results)
+            report.created += sum(result.created for result in written.results)
+            if track and written.results:
+                with transaction.atomic():
+                    for result in written.results:
+                        _track(result.model, mode=result.model.mode, actor=actor,
+                               synced_at=synced_at)  # fmt: skip
             _update(job, done=report.imported + report.failed)
             if limit is not None and report.imported + report.failed >= limit:
                 break
@@ -441,6 +451,8 @@ def sync_tracked(
 
     Models are fetched ``batch`` at a time with ``/api/v1/models?ids=…``; a model missing
     from that answer (CivitAI leaves taken-down models out of listings) is fetched alone.
+    Each batch is written together (see :func:`import_civitai_models`); a document the
+    validator refuses fails that model only.
     """
     report = SyncReport()
     tracked = list(
@@ -451,26 +463,36 @@ def sync_tracked(
         for start in range(0, len(tracked), batch):
             chunk = {t.external_id: t for t in tracked[start : start + batch]}
             documents = _fetch_many(hub, list(chunk))
+            fetched: list[tuple[TrackedModel, Mapping[str, Any]]] = []
+            failures: list[tuple[TrackedModel, HubgateError]] = []
             for external_id, entry in chunk.items():
                 document = documents.get(external_id)
-                try:
-                    if document is None:
-                        try:
-                            document = hub.model(int(external_id))
-                        except HubNotFound:
-                            _flag_removed(entry)
-                            report.flagged.append(f"{entry.model.name} (removed)")
-                            continue
-                    created, flagged = _sync_one(entry, document)
-                except (InvalidHubPayload, HubNotFound) as exc:
-                    report.failed += 1
-                    TrackedModel.objects.filter(pk=entry.pk).update(last_error=exc.detail[:2000])
-                    _job_error(job, f"model {external_id}", exc)
+                if document is None:
+                    try:
+                        document = hub.model(int(external_id))
+                    except HubNotFound:
+                        _flag_removed(entry)
+                        report.flagged.append(f"{entry.model.name} (removed)")
+                        continue
+                    except InvalidHubPayload as exc:
+                        failures.append((entry, exc))
+                        continue
+                if str(document.get("id")) != entry.external_id:
+                    failures.append(
+                        (
+                            entry,
+                            InvalidHubPayload(
+                                f"asked for model {entry.external_id}, got {document.get('id')}"
+                            ),
+                        )
+                    )
                     continue
-                report.synced += 1
-                report.versions_created += created
-                if flagged:
-                    report.flagged.append(f"{entry.model.name} (taken down)")
+                fetched.append((entry, document))
+            failures += _sync_many(fetched, report)
+            for entry, exc in failures:
+                report.failed += 1
+                TrackedModel.objects.filter(pk=entry.pk).update(last_error=exc.detail[:2000])
+                _job_error(job, f"model {entry.external_id}", exc)
             _update(job, done=min(start + batch, len(tracked)))
     return report
 
@@ -480,33 +502,49 @@ def _fetch_many(hub: CivitaiClient, ids: list[str]) -> dict[str, dict]:
     wanted = set(ids)
     for page in hub.models(ids=",".join(ids), limit=len(ids), nsfw=True):
         for document in page:
-            key = str(document.get("id"))
+            key = str(document.get("id")) if isinstance(document, Mapping) else None
             if key in wanted:
                 found[key] = document
     return found
 
 
-def _sync_one(entry: TrackedModel, document: Mapping[str, Any]) -> tuple[int, bool]:
-    """Import one tracked model's fresh document; returns (new versions, newly flagged)."""
-    if str(document.get("id")) != entry.external_id:
-        raise InvalidHubPayload(f"asked for model {entry.external_id}, got {document.get('id')}")
-    mode = document.get("mode") or ""
+def _sync_many(
+    fetched: list[tuple[TrackedModel, Mapping[str, Any]]], report: SyncReport
+) -> list[tuple[TrackedModel, InvalidHubPayload]]:
+    """Import the fresh documents of tracked models in one transaction; flag takedowns and
+    record discovered versions. Returns the models whose document was refused."""
     now = timezone.now()
     with transaction.atomic():
-        result = import_civitai_model(document=document, synced_at=now)
-        newly_taken_down = mode == ModelMode.TAKEN_DOWN and entry.hub_mode != ModelMode.TAKEN_DOWN
-        fields: dict[str, Any] = {"hub_mode": mode, "last_synced_at": now, "last_error": "",
-                                  "removed_from_hub": False}  # fmt: skip
-        if newly_taken_down:
-            fields["flagged_at"] = now
-            _flag(entry, event="model.taken_down",
-                  reason="The creator or CivitAI took this model down on the hub.")  # fmt: skip
-        if result.versions_created:
-            discovered = {"external_id": entry.external_id, "state": "draft",
-                          "versions_created": result.versions_created}  # fmt: skip
-            record(action="connector.versions_discovered", obj=result.model, after=discovered)
-        TrackedModel.objects.filter(pk=entry.pk).update(**fields)
-    return result.versions_created, newly_taken_down
+        page = import_civitai_models(documents=[d for _, d in fetched], synced_at=now)
+        refused = dict(page.refused)
+        results = iter(page.results)
+        updated = []
+        for position, (entry, document) in enumerate(fetched):
+            if position in refused:
+                continue
+            result = next(results)
+            mode = document.get("mode") or ""
+            newly_taken_down = (mode == ModelMode.TAKEN_DOWN
+                                and entry.hub_mode != ModelMode.TAKEN_DOWN)  # fmt: skip
+            if newly_taken_down:
+                entry.flagged_at = now
+                _flag(entry, event="model.taken_down",
+                      reason="The creator or CivitAI took this model down on the hub.")  # fmt: skip
+                report.flagged.append(f"{entry.model.name} (taken down)")
+            if result.versions_created:
+                discovered = {"external_id": entry.external_id, "state": "draft",
+                              "versions_created": result.versions_created}  # fmt: skip
+                record(action="connector.versions_discovered", obj=result.model, after=discovered)
+            entry.hub_mode, entry.last_synced_at, entry.last_error = mode, now, ""
+            entry.removed_from_hub = False
+            updated.append(entry)
+            report.synced += 1
+            report.versions_created += result.versions_created
+        TrackedModel.objects.bulk_update(
+            updated, ["hub_mode", "last_synced_at", "last_error", "removed_from_hub", "flagged_at"]
+        )
+        queue_score_refresh(model_ids=[r.model.pk for r in page.results if r.changed])
+    return [(fetched[position][0], exc) for position, exc in page.refused]
 
 
 def _flag_removed(entry: TrackedModel) -> None:

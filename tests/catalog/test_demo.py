@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from governance.accounts.models import Team, User
+from governance.audit.models import AuditEntry
 from governance.catalog.demo import load_fixture
 from governance.catalog.models import Model, ModelType, ModelVersion, VersionScore
 from tests.catalog.test_services import snapshot
@@ -39,7 +40,7 @@ def test_seed_demo_loads_everything_and_a_second_run_changes_nothing() -> None:
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="alice").check_password("hubgate-demo")
     assert Model.objects.filter(owning_team__isnull=False).count() >= 10
-    assert VersionScore.objects.count() == ModelVersion.objects.count()
+    assert not ModelVersion.objects.filter(scores__isnull=True).exists()
     states = dict(
         ModelVersion.objects.filter(hub="upload").values_list("model__name", "state")
         .order_by("model__name", "index")
@@ -49,9 +50,15 @@ def test_seed_demo_loads_everything_and_a_second_run_changes_nothing() -> None:
         "Research Probe Checkpoint": "in_review",  # a flagged pickle waits for reviewers
         "Studio Brand Palette": "approved",
     }
+    assert "alice's API key (read): hg_" in out.getvalue()
     before = (snapshot(), sorted(map(str, VersionScore.objects.values())))
-    call_command("seed_demo", stdout=StringIO())
+    entries = AuditEntry.objects.count()
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
     assert (snapshot(), sorted(map(str, VersionScore.objects.values()))) == before
+    assert AuditEntry.objects.count() == entries
+    assert "hg_" in again.getvalue() and "seed_demo --new-api-key" in again.getvalue()
+    assert "alice's API key (read): hg_" not in again.getvalue()
 
 
 @override_settings(DEBUG=False)

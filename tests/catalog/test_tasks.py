@@ -18,8 +18,8 @@ def test_eager_tasks_run_in_process() -> None:
     version = ModelVersionFactory()
     result = refresh_version_scores_task.delay(version.pk)
     assert isinstance(result, EagerResult)
-    assert set(result.get()) == {"metadata_completeness.metadata_completeness"}
-    assert VersionScore.objects.filter(version=version).count() == 1
+    assert "metadata_completeness.metadata_completeness" in result.get()
+    assert VersionScore.objects.filter(version=version).count() == len(result.get())
 
 
 @pytest.mark.postgres
@@ -32,6 +32,7 @@ def test_a_task_travels_through_the_broker_to_a_worker_and_back(celery_worker_pr
     values = result.get(timeout=60)
     assert result.status == "SUCCESS"
     # The worker process wrote the scores to the shared database.
-    stored = VersionScore.objects.get(version=version)
-    assert values == {"metadata_completeness.metadata_completeness": stored.value}
+    stored = VersionScore.objects.filter(version=version)
+    assert values == {f"{s.plugin}.{s.name}": s.value for s in stored}
+    assert "metadata_completeness.metadata_completeness" in values
     assert celery_worker_process.poll() is None

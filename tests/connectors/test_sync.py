@@ -105,3 +105,20 @@ def test_a_broken_document_fails_that_model_only(fake_hub, hub_client, tracked) 
     assert (report.synced, report.failed) == (1, 1)
     entry = TrackedModel.objects.get(external_id=str(MERIDIAN))
     assert "hashes.SHA256 must be 64 hexadecimal digits" in entry.last_error
+
+
+def test_a_sync_rescores_the_models_that_changed_and_only_those(
+    fake_hub, hub_client, tracked, django_capture_on_commit_callbacks
+) -> None:
+    from governance.catalog.models import VersionScore
+
+    document = copy.deepcopy(fake_hub.model(CLAYMATION))
+    document["modelVersions"][0]["stats"]["downloadCount"] += 5
+    fake_hub.put_model(document)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sync_tracked(client=hub_client)
+    scored = set(VersionScore.objects.values_list("version__model__external_id", flat=True))
+    assert scored == {str(CLAYMATION)}  # Meridian did not change on the hub
+    assert set(VersionScore.objects.values_list("version_id", flat=True)) == set(
+        tracked.versions.values_list("pk", flat=True)
+    )

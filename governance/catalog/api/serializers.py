@@ -114,3 +114,9 @@ class RecommendationSerializer(serializers.Serializer):
     model = ModelListSerializer(read_only=True)
     score = serializers.FloatField(min_value=0, max_value=1)
     reason = serializers.CharField()
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    """The query string of ``/api/models/{id}/similar/``."""
+
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=6)

@@ -7,7 +7,6 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from governance.gates.services import evaluate_gates
 from governance.ingest.serving import blob_response
 from governance.lifecycle import services as lifecycle
 from governance.lifecycle.selectors import usage_verdict
+from governance.recommendations import selectors as recommendations
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
@@ -51,23 +51,18 @@ class ModelViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         responses=serializers.RecommendationSerializer(many=True),
-        parameters=[OpenApiParameter("limit", int, description="At most 50; default 6.")],
+        parameters=[serializers.SimilarQuerySerializer],
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def similar(self, request: Request, pk: str | None = None) -> Response:
         """Models like this one, ranked by the recommender plugins."""
         model = self.get_object()
-        limit = _limit(request)
-        pairs = selectors.similar_models(model=model, user=request.user, limit=limit)
+        query = serializers.SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        pairs = recommendations.similar_models(model=model, user=request.user, limit=limit)
         data = [{"model": m, "score": r.score, "reason": r.reason} for m, r in pairs]
         return Response(serializers.RecommendationSerializer(data, many=True).data)
-
-
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "6")
-    if not raw.isdigit() or not 1 <= int(raw) <= 50:
-        raise ValidationError({"limit": ["Must be an integer from 1 to 50."]})
-    return int(raw)
 
 
 class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -81,6 +76,14 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.visible_versions(self.request.user).prefetch_related("files", "images")
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """One version; the read is recorded as usage (an API read)."""
+        version: ModelVersion = self.get_object()
+        response = Response(self.get_serializer(version).data)
+        record_usage(kind=UsageEvent.Kind.API_READ, version=version, user=request.user,
+                     client="api", after=response)  # fmt: skip
+        return response
 
     @extend_schema(responses=serializers.VersionScoreSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -151,7 +154,7 @@ class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
             raise UsageRefused(verdict.reason, status=verdict.status)
         response = blob_response(request, file.blob, filename=file.name)
         record_usage(kind=UsageEvent.Kind.DOWNLOAD, version=file.version, file=file,
-                     user=request.user, client="api",
+                     user=request.user, client="api", after=response,
                      metadata={"range": request.headers.get("Range", "")})  # fmt: skip
         if verdict.warning:
             response["Warning"] = f'299 hubgate "{verdict.warning}"'

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.approvals.demo import REVIEWERS, seed_governance_demo
 from governance.catalog.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from governance.community.demo import seed_community_demo
 from governance.compat.demo import demo_api_key
 
 
@@ -17,8 +18,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Seed even with DEBUG off (demo accounts have a published password).",
         )
+        parser.add_argument(
+            "--new-api-key",
+            action="store_true",
+            help="Revoke the demo user's API key and print a new one (a key is shown only "
+            "when it is created).",
+        )
 
-    def handle(self, *args, allow_production: bool, **options) -> None:
+    def handle(self, *args, allow_production: bool, new_api_key: bool, **options) -> None:
         if not settings.DEBUG and not allow_production:
             raise CommandError(
                 "Refusing to create demo accounts with a published password on a server with "
@@ -26,6 +33,12 @@ class Command(BaseCommand):
             )
         report = seed_demo()
         governance = seed_governance_demo(password=DEMO_PASSWORD)
+        community = seed_community_demo()
+        if community.created:
+            self.stdout.write(
+                f"Demo community: {community.reviews} reviews, {community.comments} comments, "
+                f"{community.usage_events} usage events over four months."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo catalog: {report.models_total} models, {report.versions_total} versions "
@@ -39,15 +52,19 @@ class Command(BaseCommand):
             f"Sign in as admin / {DEMO_PASSWORD} (administrator), or as any of {names} "
             f"with the same password."
         )
-        demo_key = demo_api_key()
-        if demo_key is not None:
-            raw, version_id = demo_key
+        demo_key = demo_api_key(renew=new_api_key)
+        if demo_key is None:
+            return
+        self.stdout.write("CivitAI-compatible API at /api/v1/models (no key needed in the demo).")
+        if demo_key.raw is None:
             self.stdout.write(
-                f"CivitAI-compatible API at /api/v1/models (no key needed in the demo). "
-                f"alice's API key (read): {raw}"
+                f"alice's API key (read, hg_{demo_key.prefix}_…) was created by an earlier run "
+                "and is not shown again; `manage.py seed_demo --new-api-key` replaces it."
             )
-            if version_id is not None:
-                self.stdout.write(
-                    f"  e.g. curl -OJ -H 'Authorization: Bearer {raw}' "
-                    f"http://127.0.0.1:8000/api/download/models/{version_id}"
-                )
+            return
+        self.stdout.write(f"alice's API key (read): {demo_key.raw}")
+        if demo_key.version_id is not None:
+            self.stdout.write(
+                f"  e.g. curl -OJ -H 'Authorization: Bearer {demo_key.raw}' "
+                f"http://127.0.0.1:8000/api/download/models/{demo_key.version_id}"
+            )

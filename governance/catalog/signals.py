@@ -1,0 +1,7 @@
+"""Signals of the catalog that ``post_save`` cannot give: bulk imports write rows in bulk."""
+
+from django.dispatch import Signal
+
+#: Sent inside the import's transaction after models were created or updated in bulk, with
+#: ``model_ids`` (a list of ints). Receivers that enqueue work do so with on_commit.
+models_written = Signal()
