@@ -69,11 +69,10 @@ def _transition(
 
 
 def _people_using(version: ModelVersion):
-    from governance.accounts.models import User
+    """Teams approved for or using the version, and its followers ("who uses this")."""
+    from governance.usage.selectors import users_to_notify
 
-    return User.objects.filter(
-        teams__requests__version=version, teams__requests__state="approved"
-    ).distinct()
+    return users_to_notify(version)
 
 
 def _ensure_manager(actor, version: ModelVersion) -> None:

@@ -129,9 +129,15 @@ def test_a_download_is_a_usage_event(
 ):
     from governance.usage.models import UsageEvent
 
-    file = _stored_file(api_client, user, own_version, os.urandom(64),
+    data = os.urandom(64)
+    file = _stored_file(api_client, user, own_version, data,
                         django_capture_on_commit_callbacks)  # fmt: skip
-    api_client.get(f"/api/files/{file.pk}/download/", HTTP_RANGE="bytes=0-9")
+    response = api_client.get(f"/api/files/{file.pk}/download/", HTTP_RANGE="bytes=0-9")
+    assert response.status_code == 206
+    assert not UsageEvent.objects.exists()  # written when the response is closed, not before
+    # Like a real client: read every byte, then close (the test client closes at the end).
+    assert b"".join(response.streaming_content) == data[:10]
+    response.close()
     event = UsageEvent.objects.get()
     assert (event.kind, event.file_id, event.user_id, event.client) == (
         "download",

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -5,4 +6,9 @@ from . import views
 router = SimpleRouter()
 router.register("usage-events", views.UsageEventViewSet, basename="usage-event")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("usage/analytics/", views.AnalyticsView.as_view(), name="usage-analytics"),
+    path("usage/analytics.csv", views.AnalyticsCSVView.as_view(), name="usage-analytics-csv"),
+    path("usage/versions/<int:version_id>/users/", views.who_uses, name="usage-who-uses"),
+    *router.urls,
+]
