@@ -12,13 +12,14 @@ NEEDS_TRIGGER_WORDS = {"LORA", "LoCon", "DoRA", "TextualInversion", "Hypernetwor
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _text_length(markup: str) -> int:
+def text_length(markup: str) -> int:
+    """Words in ``markup`` once its tags are stripped and entities decoded."""
     return len(html.unescape(_TAG.sub(" ", markup or "")).split())
 
 
 def _checks(version: VersionSnapshot) -> list[tuple[str, float, bool]]:
     """(what, weight, present) for each piece of documentation we look for."""
-    words = _text_length(version.model_description) + _text_length(version.description)
+    words = text_length(version.model_description) + text_length(version.description)
     return [
         ("a description of at least 40 words", 0.2, words >= 40),
         ("at least three tags", 0.1, len(version.tags) >= 3),

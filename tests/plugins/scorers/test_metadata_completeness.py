@@ -2,17 +2,17 @@ import dataclasses
 
 import pytest
 
-from governance.hookspecs import VersionSnapshot
 from plugins.scorers.metadata_completeness import hubgate_score_version
+from tests.plugins.scorers.versions import version
 
-COMPLETE = VersionSnapshot(
-    id=1, model_id=1, model_name="Inkwash", model_type="LORA", name="v1",
-    base_model="SDXL 1.0", description="<p>Sumi-e brush strokes.</p>",
+COMPLETE = version(
+    description="<p>Sumi-e brush strokes.</p>",
     model_description="<p>" + "A carefully trained ink wash style. " * 10 + "</p>",
-    trained_words=("inkwash",), tags=("style", "ink", "traditional"), file_count=1,
-    has_primary_file=True, hashed_file_count=1, image_count=3, images_with_meta=2,
-    license_flags_set=True,
-)  # fmt: skip
+    trained_words=("inkwash",),
+    tags=("style", "ink", "traditional"),
+    image_count=3,
+    images_with_meta=2,
+)
 
 
 def test_complete_documentation_scores_one() -> None:
@@ -24,10 +24,18 @@ def test_complete_documentation_scores_one() -> None:
 
 def test_bare_version_scores_low_and_says_what_is_missing() -> None:
     bare = dataclasses.replace(
-        COMPLETE, model_description="", description="", tags=(), base_model="Other",
-        trained_words=(), has_primary_file=False, hashed_file_count=0, image_count=0,
-        images_with_meta=0, license_flags_set=False,
-    )  # fmt: skip
+        COMPLETE,
+        model_description="",
+        description="",
+        tags=(),
+        base_model="Other",
+        trained_words=(),
+        has_primary_file=False,
+        hashed_file_count=0,
+        image_count=0,
+        images_with_meta=0,
+        license_flags_set=False,
+    )
     score = hubgate_score_version(bare)
     assert score.value == 0.0
     for missing in ("description", "three tags", "base model", "trigger words", "SHA256"):

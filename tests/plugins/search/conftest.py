@@ -1,0 +1,1 @@
+from tests.discovery.conftest import catalog, semantic_catalog  # noqa: F401  (shared fixtures)
