@@ -3,8 +3,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from .models import ApiKey, Membership, ReviewerRole, RoleAssignment, Team, User
+from .models import ApiKey, IdpGroupMapping, Membership, ReviewerRole, RoleAssignment, Team, User
 from .services import create_api_key, revoke_api_key
+from .sso import delete_group_mapping, save_group_mapping
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,7 +37,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "role", "joined_at"]
+    list_display = ["user", "team", "role", "idp_managed", "joined_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "team__name"]
     autocomplete_fields = ["user", "team"]
@@ -50,8 +51,8 @@ class ReviewerRoleAdmin(admin.ModelAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "assigned_at"]
-    list_filter = ["role"]
+    list_display = ["user", "role", "idp_managed", "assigned_at"]
+    list_filter = ["role", "idp_managed"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]
 
@@ -99,3 +100,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             revoke_api_key(key=key, actor=request.user)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(IdpGroupMapping)
+class IdpGroupMappingAdmin(admin.ModelAdmin):
+    """Which IdP group puts people in which team / reviewer role (applied at each sign-in,
+    together with HUBGATE_IDP_GROUP_MAPPING from settings)."""
+
+    list_display = ["group", "provider", "team", "team_role", "reviewer_role"]
+    list_filter = ["provider", "team", "reviewer_role"]
+    search_fields = ["group", "team__name", "reviewer_role__name"]
+    autocomplete_fields = ["team"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        save_group_mapping(mapping=obj, actor=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        delete_group_mapping(mapping=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for mapping in queryset:
+            delete_group_mapping(mapping=mapping, actor=request.user)

@@ -54,6 +54,11 @@ class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+    idp_managed = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Granted from an IdP group at sign-in; the next sign-in may take it away.",
+    )
 
     class Meta:
         constraints = [
@@ -94,12 +99,62 @@ class RoleAssignment(models.Model):
     )
     role = models.ForeignKey(ReviewerRole, on_delete=models.CASCADE, related_name="assignments")
     assigned_at = models.DateTimeField(auto_now_add=True)
+    idp_managed = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Granted from an IdP group at sign-in; the next sign-in may take it away.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_holder")]
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role}"
+
+
+class IdpGroupMapping(models.Model):
+    """One group the company IdP puts in its groups claim, and what it grants in Hubgate.
+
+    Applied at every sign-in through the IdP: what the user's groups map to is granted, what
+    an earlier sign-in granted and no group maps to any more is taken away. Memberships and
+    roles an administrator granted by hand are never touched.
+    """
+
+    group = models.CharField(
+        max_length=255, help_text="The group name exactly as the IdP sends it (case matters)."
+    )
+    provider = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Only for sign-ins through this provider id (blank: any provider).",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="idp_mappings"
+    )
+    team_role = models.CharField(
+        max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    reviewer_role = models.ForeignKey(
+        ReviewerRole, on_delete=models.CASCADE, null=True, blank=True, related_name="idp_mappings"
+    )
+
+    class Meta:
+        ordering = ["group", "provider"]
+        verbose_name = "IdP group mapping"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(team__isnull=False) | models.Q(reviewer_role__isnull=False),
+                name="idp_mapping_grants_something",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "provider", "team"], name="unique_idp_group_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        grants = [f"{self.team} ({self.get_team_role_display()})" if self.team_id else "",
+                  f"{self.reviewer_role}" if self.reviewer_role_id else ""]  # fmt: skip
+        return f"{self.group} → {', '.join(g for g in grants if g)}"
 
 
 class ApiKey(models.Model):

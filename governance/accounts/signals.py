@@ -1,6 +1,8 @@
 """Keep each team's auth group equal to its members (object permissions are granted to it),
 and audit every change of membership: it changes what people may see and use."""
 
+from allauth.account.signals import user_logged_in as allauth_user_logged_in
+from allauth.account.signals import user_signed_up
 from django.contrib.auth.models import Group
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -31,3 +33,21 @@ def _leave_group(sender, instance: Membership, **kwargs) -> None:
         instance.user.groups.remove(instance.team.group_id)
     record(action="team.member_removed", obj=instance.team,
            before={"user": instance.user.username, "role": instance.role})  # fmt: skip
+
+
+@receiver(allauth_user_logged_in)
+def _apply_idp_groups(sender, request, user, sociallogin=None, **kwargs) -> None:
+    """Every sign-in through the IdP re-applies the user's groups (local sign-ins do not)."""
+    if sociallogin is not None:
+        from .sso import apply_sociallogin
+
+        apply_sociallogin(request=request, user=user, sociallogin=sociallogin)
+
+
+@receiver(user_signed_up)
+def _provisioned(sender, request, user, sociallogin=None, **kwargs) -> None:
+    """A person's account created at their first IdP sign-in: who vouched for them."""
+    if sociallogin is not None:
+        record(action="user.provisioned", obj=user, actor=user,
+               after={"provider": sociallogin.account.provider, "uid": sociallogin.account.uid,
+                      "username": user.username, "email": user.email})  # fmt: skip

@@ -17,3 +17,17 @@ class RequestForm(forms.Form):
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=Review.Decision.choices, widget=forms.RadioSelect)
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ImportForm(forms.Form):
+    """Ask for a model from CivitAI: it is imported as drafts owned by one of my teams."""
+
+    reference = forms.CharField(
+        max_length=2000,
+        help_text="A CivitAI model id, URL, AIR or file hash (hash:…).",
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = user.teams.all()
