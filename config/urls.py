@@ -1,6 +1,7 @@
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -10,6 +11,9 @@ from governance.errors import not_found, server_error
 admin.site.site_header = "Hubgate administration"
 admin.site.site_title = "Hubgate"
 admin.site.index_title = "Governance console"
+# The admin console signs in through the same page (and IdP) as the portal.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.logout = lambda request, extra_context=None: account_views.logout(request)
 
 api_patterns = [
     # CivitAI's own paths (/api/v1/…, /api/download/models/…) first, before the routers.
@@ -23,7 +27,10 @@ api_patterns = [
     path("", include("governance.scanning.api.urls")),
     path("", include("governance.gates.api.urls")),
     path("", include("governance.usage.api.urls")),
+    path("", include("governance.community.api.urls")),
     path("", include("governance.audit.api.urls")),
+    path("", include("governance.discovery.api.urls")),
+    path("", include("governance.recommendations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -33,13 +40,14 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # django-allauth: local sign-in, OpenID Connect, SAML 2.0, sign-out (account_login …);
+    # "login"/"logout" stay as names of the same views for older templates.
+    path("accounts/", include("allauth.urls")),
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
     path("licensing/", include("governance.licensing.urls")),
+    path("discovery/", include("governance.discovery.urls")),
+    path("community/", include("governance.community.urls")),
     path("", include("governance.portal.urls")),
 ]
 

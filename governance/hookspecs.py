@@ -143,6 +143,42 @@ class VersionSnapshot:
     thumbs_up_count: int = 0
     thumbs_down_count: int = 0
     published_at: datetime | None = None
+    # Added for the security, license-clarity, community-quality and momentum scorers;
+    # defaults mean "not known", and a scorer seeing them should abstain or say so.
+    #: Files whose content Hubgate has scanned (finished scans), and those it quarantined.
+    scanned_file_count: int = 0
+    quarantined_file_count: int = 0
+    #: ``(severity, count)`` of scan findings on this version's files, worst first.
+    finding_counts: tuple[tuple[str, int], ...] = ()
+    #: The hub's own pickle/virus scan results for the files ("Success", "Danger", …).
+    hub_scan_results: tuple[str, ...] = ()
+    #: The declared format of each file ("SafeTensor", "PickleTensor", "GGUF", …).
+    file_formats: tuple[str, ...] = ()
+    #: Names of the licenses in play (declared and base model) and the effective terms'
+    #: ``(term, permission)`` pairs; ``license_unknowns`` says what could not be established.
+    license_names: tuple[str, ...] = ()
+    license_permissions: tuple[tuple[str, str], ...] = ()
+    license_unknowns: tuple[str, ...] = ()
+    #: Ratings Hubgate's own users gave (1-5 stars), as ``(star, count)`` pairs.
+    local_ratings: tuple[tuple[int, int], ...] = ()
+    #: Uses recorded in Hubgate (downloads, deployments) in the last 30 days and the 30
+    #: days before, and the teams that used it in the last 30 days.
+    recent_usage_count: int = 0
+    previous_usage_count: int = 0
+    recent_team_count: int = 0
+    # Added for the engagement, availability and commercial-rights scorers (defaults: unknown).
+    #: The model's hub downloads and favorites (the hub counts favorites per model, not per
+    #: version), and how many Hubgate users favorited the model.
+    model_download_count: int = 0
+    model_favorite_count: int = 0
+    local_favorite_count: int = 0
+    #: The hub's ``mode`` for the model ("" normal, "Archived", "TakenDown") and the version's
+    #: availability ("Public", "EarlyAccess", "Private", …).
+    model_mode: str = ""
+    availability: str = "Public"
+    #: The commercial uses the creator allows ("Image", "RentCivit", "Rent", "Sell");
+    #: read with ``license_flags_set`` (an upload without flags is unknown, not "none").
+    commercial_uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +211,23 @@ class ModelSnapshot:
     nsfw: bool = False
     download_count: int = 0
     rating: float = 0.0
+    # Added for the content, collaborative, compatibility, trending and hybrid recommenders;
+    # all default to "nothing known".
+    trained_words: frozenset[str] = frozenset()
+    #: Families of the base models (``"sdxl"``, ``"sd1"``, ``"flux1"``, …): add-ons of one
+    #: family load on checkpoints of the same family.
+    base_model_families: frozenset[str] = frozenset()
+    #: Precomputed item-item neighbours from implicit feedback (downloads, favorites,
+    #: ratings, collections): ``(model_id, similarity in [0, 1])``, most similar first.
+    neighbors: tuple[tuple[int, float], ...] = ()
+    #: Time-decayed recent usage in [0, 1] (1 = the hottest model of the catalog).
+    trend: float = 0.0
+    #: How many people and teams used the model in Hubgate (implicit feedback events).
+    interaction_count: int = 0
+    #: A unit-length text embedding of the model, or empty when none is stored.
+    embedding: tuple[float, ...] = ()
+    #: The composite quality of its newest version in [0, 1], or ``None`` when unscored.
+    quality: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +239,9 @@ class UserSnapshot:
     team_ids: tuple[int, ...]
     #: Models the user or their teams use, most relevant first.
     history: tuple[ModelSnapshot, ...]
+    #: Implicit-feedback strength per history model, ``(model_id, weight > 0)``; a model
+    #: missing here counts with weight 1.
+    weights: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,4 +570,133 @@ def hubgate_evaluate_license(
     If the implementation raises, or returns something that is not a valid
     :class:`LicenseEvaluation`, the failure is recorded under the plugin's name and the
     verdict becomes "needs review" (it can never make a version compliant).
+    """
+
+
+# --- Use phase: community moderation -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextToModerate:
+    """A review or comment someone wants to publish, without any ORM object."""
+
+    #: ``"review"`` or ``"comment"``.
+    kind: str
+    text: str
+    author_id: int | None
+    #: The model the text is about.
+    model_id: int
+
+
+class ModerationAction(enum.StrEnum):
+    """What a moderation plugin advises: publish now, or hold for a human moderator."""
+
+    ALLOW = "allow"
+    HOLD = "hold"
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationVerdict:
+    """One plugin's opinion of a text: allow or hold, why, and (optionally) its sentiment."""
+
+    action: ModerationAction
+    #: Short reasons a moderator reads, e.g. ``("profanity",)``; empty when allowed.
+    reasons: tuple[str, ...] = ()
+    #: How toxic the text looks, in [0, 1].
+    toxicity: float = 0.0
+    #: How much the text looks like spam, in [0, 1].
+    spam: float = 0.0
+    #: Sentiment in [-1, 1] (negative to positive), or ``None`` when the plugin has no view.
+    sentiment: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", ModerationAction(self.action))
+        object.__setattr__(self, "reasons", tuple(self.reasons))
+        for name in ("toxicity", "spam"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+        if self.sentiment is not None and not -1.0 <= self.sentiment <= 1.0:
+            raise ValueError(f"sentiment must lie in [-1, 1], got {self.sentiment!r}")
+
+
+@hookspec
+def hubgate_moderate_text(text: TextToModerate) -> ModerationVerdict | None:
+    """Check a review or comment for toxicity and spam before it is published.
+
+    Called, offline, every time a review or comment is written or edited. Collects: every
+    enabled moderation plugin is called; the text is held for a moderator when any plugin
+    answers ``hold``; its sentiment is the mean of the sentiments given.
+
+    :param text: the text, what kind it is, its author's id and the model it is about.
+    :returns: a :class:`ModerationVerdict`, or ``None`` to abstain.
+
+    If the implementation raises, or returns something that is not a valid
+    :class:`ModerationVerdict`, the failure is recorded under the plugin's name and the text
+    is held for a moderator (moderation fails closed); it is never lost.
+    """
+
+
+# --- Use phase: search ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """What someone searched for: the words and the filters, as plain values.
+
+    A backend should apply the filters itself when it can (it then returns better-filled
+    pages); Hubgate applies them again, with the user's visibility, to whatever comes back.
+    """
+
+    #: The words as typed (may be empty: then a backend may abstain).
+    query: str
+    #: ``"lexical"``, ``"semantic"`` or ``"hybrid"``; a backend answers only the modes it serves.
+    mode: str = "hybrid"
+    #: Model types (CivitAI's ``type`` values); empty means any.
+    types: tuple[str, ...] = ()
+    base_models: tuple[str, ...] = ()
+    #: Tags the model must carry, every one of them, lower-case.
+    tags: tuple[str, ...] = ()
+    #: CivitAI ``allowCommercialUse`` values the model must allow, every one of them.
+    commercial_use: tuple[str, ...] = ()
+    #: The highest NSFW browsing level (bit value) allowed, or ``None`` for any.
+    max_nsfw_level: int | None = None
+    #: Lifecycle states; a model matches when one of its versions is in one of them.
+    states: tuple[str, ...] = ()
+    #: Slug of the owning team, or ``None``.
+    team: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMatch:
+    """One model a search backend found, with the backend's own relevance (higher is better).
+
+    Scores of different backends are not comparable: Hubgate fuses the backends' *ranks*.
+    """
+
+    model_id: int
+    score: float
+    #: What kind of evidence this is, e.g. ``"lexical"``, ``"semantic"``, ``"typo"``.
+    kind: str = "lexical"
+
+
+@hookspec
+def hubgate_search_models(request: SearchRequest, limit: int) -> Sequence[SearchMatch] | None:
+    """Find the models that best match a search, best first.
+
+    Called by the one search service behind the portal, the REST API (``/api/search/``), the
+    CivitAI-compatible ``query`` parameter and ``manage.py search``. Collects: every enabled
+    backend is called and their ranked lists are fused by reciprocal rank fusion (a model
+    found by several backends ranks higher). Hubgate then drops every model the user may not
+    see or that fails the filters, whatever a backend returned, so a backend can never reveal
+    a model to someone who may not see it.
+
+    :param request: the words, the mode and the filters.
+    :param limit: the most matches the caller will use; return at most this many.
+    :returns: up to ``limit`` :class:`SearchMatch` values, best first, or ``None`` to abstain
+        (the backend does not serve this mode, or has no index yet).
+
+    If the implementation raises, its failure is recorded and logged, the search goes on
+    with the other backends and the results say which backend failed; only when every
+    backend fails does the search itself fail.
     """

@@ -165,12 +165,17 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
             pytest.fail("the Celery worker did not answer a ping within 60 s")
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)
         log.close()
+
+
+def stop_process(proc: subprocess.Popen, *, timeout: float) -> None:
+    """Ask a process started by a fixture to stop; kill it if it has not within ``timeout``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

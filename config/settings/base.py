@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "guardian",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # PostgreSQL full-text and trigram lookups for search; inert on SQLite.
+    "django.contrib.postgres",
     "governance.api",
     "governance.accounts",
     "governance.catalog",
@@ -52,6 +54,19 @@ INSTALLED_APPS = [
     "governance.compat",
     "governance.events",
     "governance.portal",
+    # Community (issue 11): reviews, comments, favorites, follows, collections, moderation.
+    "governance.community",
+    # Search (issue 10): full-text, semantic and visual indexes of the catalog.
+    "governance.discovery",
+    # Recommendations and quality (issue 10): item-item matrix, composite quality, compatibility.
+    "governance.recommendations",
+    # Sign-in (issue 9): local accounts, OpenID Connect and SAML 2.0, sessions per user.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "allauth.usersessions",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -92,6 +109,13 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default: a write-ahead log lets readers run beside the writer, and a commit
+    # (a download's usage event) does not wait for an fsync; a power cut can lose the last
+    # commits, an application crash cannot (https://sqlite.org/wal.html).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Throttling counters and other shared caches: Redis in production (CACHE_URL=redis://…),
@@ -102,12 +126,13 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # No guardian anonymous user: anonymous access is decided by Hubgate's own settings.
 ANONYMOUS_USER_NAME = None
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:catalog"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -152,6 +177,10 @@ STORAGES = {
 
 #: API keys expire at the latest after this many days.
 HUBGATE_API_KEY_MAX_DAYS = env.int("HUBGATE_API_KEY_MAX_DAYS", default=365)
+#: How long a key's row stays in the cache (0: never cached). A revocation or deactivation
+#: drops it at once from a shared cache (CACHE_URL=redis://…); a per-process memory cache in
+#: another web process keeps it at most this long.
+HUBGATE_API_KEY_CACHE_SECONDS = env.int("HUBGATE_API_KEY_CACHE_SECONDS", default=30)
 
 # Uploads: the largest file accepted, and how long an unfinished resumable upload is kept.
 HUBGATE_MAX_UPLOAD_BYTES = env.int("HUBGATE_MAX_UPLOAD_BYTES", default=64 * 1024**3)
@@ -181,6 +210,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULE = {
+    # Search indexes catch up with bulk imports (which send no model signals).
+    "reindex-stale-search-documents": {
+        "task": "governance.discovery.tasks.reindex_stale_task",
+        "schedule": 60,
+    },
     "requeue-stale-scans": {
         "task": "governance.scanning.tasks.requeue_stale_scans_task",
         "schedule": 5 * 60,
@@ -235,6 +269,17 @@ HUBGATE_WEBHOOK_MAX_ATTEMPTS = env.int("HUBGATE_WEBHOOK_MAX_ATTEMPTS", default=8
 #: Whole-request timeout of one delivery attempt; connecting alone gets at most 5 s of it.
 HUBGATE_WEBHOOK_TIMEOUT_SECONDS = env.float("HUBGATE_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
 
+# --- Usage and community (governance.usage, governance.community) -------------------------
+#: How a usage event is written: "insert" (one INSERT in the request) or "queue" (a Celery
+#: task after commit, falling back to the INSERT when the broker cannot take it).
+HUBGATE_USAGE_RECORDING = env.str("HUBGATE_USAGE_RECORDING", default="insert")
+#: How often Celery beat folds usage events into daily counters (today and yesterday).
+HUBGATE_USAGE_AGGREGATE_SECONDS = env.int("HUBGATE_USAGE_AGGREGATE_SECONDS", default=15 * 60)
+CELERY_BEAT_SCHEDULE["aggregate-daily-usage"] = {
+    "task": "governance.usage.tasks.aggregate_daily_usage_task",
+    "schedule": HUBGATE_USAGE_AGGREGATE_SECONDS,
+}
+
 # --- CivitAI in and out (governance.connectors, governance.compat) -------------------------
 #: The hub the connector imports from; the API key (a CivitAI key, sent only as a Bearer
 #: header to this origin) is needed for creators' "login required" downloads.
@@ -273,7 +318,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["governance.api.authentication.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"apikey": env.str("HUBGATE_API_RATE", default="6000/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "apikey": env.str("HUBGATE_API_RATE", default="6000/min"),
+        # The CivitAI-compatible API (/api/v1/…), per key, user or client address.
+        "civitai": env.str("HUBGATE_COMPAT_RATE", default="6000/min"),
+    },
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # drf-spectacular's, plus the problem+json error responses of every operation.
@@ -310,6 +359,8 @@ SPECTACULAR_SETTINGS = {
         "CheckVerdictEnum": "governance.gates.check.VERDICT_CHOICES",
         "GateReasonCodeEnum": "governance.gates.check.REASON_CODE_CHOICES",
         "LicenseVerdictEnum": "governance.licensing.api.serializers.VERDICT_CHOICES",
+        "ContentStatusEnum": "governance.community.models.ContentStatus",
+        "ReportStatusEnum": "governance.community.models.Report.Status",
     },
 }
 
@@ -332,3 +383,98 @@ LOGGING = {
     # picklescan warns about every non-pickle it is shown; our scanner reports what matters.
     "loggers": {"picklescan": {"level": "ERROR"}},
 }
+
+# --- Sign-in: django-allauth (local accounts, OpenID Connect, SAML 2.0) --------------------
+# Local username/password accounts stay for development and the demo; a company signs in
+# through its IdP. Providers come from the environment below or from the admin (Social
+# applications); nobody signs up without the IdP (local sign-up is closed).
+ACCOUNT_ADAPTER = "governance.accounts.sso.HubgateAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "governance.accounts.sso.HubgateSocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_SESSION_REMEMBER = None
+#: Local password sign-in (the demo users); production may turn it off and rely on the IdP.
+HUBGATE_LOCAL_LOGIN = env.bool("HUBGATE_LOCAL_LOGIN", default=True)
+SOCIALACCOUNT_AUTO_SIGNUP = True  # users are provisioned at their first IdP sign-in
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never link an account by an unverified e-mail
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_ONLY = False
+USERSESSIONS_TRACK_ACTIVITY = False
+SOCIALACCOUNT_PROVIDERS: dict = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": []},
+    "saml": {"APPS": []},
+}
+#: OpenID Connect: the issuer URL (its /.well-known/openid-configuration is read), the
+#: client registered there for Hubgate, and the scopes (the groups claim needs its scope).
+HUBGATE_OIDC_SERVER_URL = env.str("HUBGATE_OIDC_SERVER_URL", default="")
+if HUBGATE_OIDC_SERVER_URL:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append({
+        "provider_id": env.str("HUBGATE_OIDC_PROVIDER_ID", default="company"),
+        "name": env.str("HUBGATE_OIDC_NAME", default="Company sign-in"),
+        "client_id": env.str("HUBGATE_OIDC_CLIENT_ID"),
+        "secret": env.str("HUBGATE_OIDC_CLIENT_SECRET"),
+        "settings": {
+            "server_url": HUBGATE_OIDC_SERVER_URL,
+            "scope": env.list("HUBGATE_OIDC_SCOPES", default=["openid", "profile", "email",
+                                                            "groups"]),
+            "token_auth_method": env.str("HUBGATE_OIDC_TOKEN_AUTH_METHOD",
+                                         default="client_secret_post"),
+        },
+    })  # fmt: skip
+#: SAML 2.0: the organization slug in /accounts/saml/<slug>/…, the IdP's entity id and
+#: metadata URL (or SSO URL and certificate), and which attributes carry the id and e-mail.
+HUBGATE_SAML_IDP_ENTITY_ID = env.str("HUBGATE_SAML_IDP_ENTITY_ID", default="")
+if HUBGATE_SAML_IDP_ENTITY_ID:
+    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"].append({
+        "name": env.str("HUBGATE_SAML_NAME", default="Company SAML sign-in"),
+        "provider_id": HUBGATE_SAML_IDP_ENTITY_ID,
+        "client_id": env.str("HUBGATE_SAML_ORGANIZATION", default="company"),
+        "settings": {
+            "attribute_mapping": {
+                "uid": env.str("HUBGATE_SAML_UID_ATTRIBUTE", default="uid"),
+                "email": env.str("HUBGATE_SAML_EMAIL_ATTRIBUTE", default="email"),
+                "username": env.str("HUBGATE_SAML_USERNAME_ATTRIBUTE", default="uid"),
+            },
+            # The IdP's metadata URL, or its sign-in URL and signing certificate.
+            "idp": {"entity_id": HUBGATE_SAML_IDP_ENTITY_ID, **(
+                {"metadata_url": env.str("HUBGATE_SAML_IDP_METADATA_URL")}
+                if env.str("HUBGATE_SAML_IDP_METADATA_URL", default="")
+                else {"sso_url": env.str("HUBGATE_SAML_IDP_SSO_URL"),
+                      "x509cert": env.str("HUBGATE_SAML_IDP_X509CERT")}
+            )},
+        },
+    })  # fmt: skip
+#: IdP group → team / reviewer role, applied at every sign-in (added and removed). Rows of
+#: the "IdP group mappings" admin come first; this is the default, e.g.
+#: {"hubgate-studio": {"team": "creative-studio", "role": "member"},
+#:  "hubgate-security": {"reviewer_role": "security"}}.
+HUBGATE_IDP_GROUP_MAPPING = env.json("HUBGATE_IDP_GROUP_MAPPING", default={})
+#: The claims (OIDC) or attributes (SAML) the groups are read from, first found wins.
+HUBGATE_IDP_GROUP_CLAIMS = env.list(
+    "HUBGATE_IDP_GROUP_CLAIMS",
+    default=["groups", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+             "memberOf"],
+)  # fmt: skip
+#: Sign-out ends the user's other sessions too ("sign out everywhere") and the IdP session
+#: (OpenID Connect RP-initiated logout through the IdP's end_session_endpoint).
+HUBGATE_LOGOUT_EVERYWHERE = env.bool("HUBGATE_LOGOUT_EVERYWHERE", default=True)
+
+# --- Recommendations and quality (governance.recommendations) ---------------------------
+#: Days of implicit feedback the item-item matrix is built from, and its rebuild period.
+HUBGATE_RECS_WINDOW_DAYS = env.int("HUBGATE_RECS_WINDOW_DAYS", default=365)
+HUBGATE_RECS_REFRESH_SECONDS = env.int("HUBGATE_RECS_REFRESH_SECONDS", default=60 * 60)
+CELERY_BEAT_SCHEDULE["refresh-item-similarity"] = {
+    "task": "governance.recommendations.tasks.refresh_item_similarity_task",
+    "schedule": HUBGATE_RECS_REFRESH_SECONDS,
+}
+#: Weights of the composite quality score per metric; "default" for metrics not listed.
+HUBGATE_QUALITY_WEIGHTS = env.json("HUBGATE_QUALITY_WEIGHTS", default={})
+#: Exponent of the composite's weighted power mean (1 arithmetic, 0 geometric, -1 harmonic).
+HUBGATE_QUALITY_POWER = env.float("HUBGATE_QUALITY_POWER", default=-2.0)
+#: Recommender snapshots are cached per process for at most this many seconds (0: off);
+#: model saves and matrix refreshes invalidate them sooner.
+HUBGATE_RECS_SNAPSHOT_SECONDS = env.int("HUBGATE_RECS_SNAPSHOT_SECONDS", default=120)
+#: Recommender snapshots carry text embeddings only up to this many candidate models.
+HUBGATE_RECS_EMBEDDING_MAX_MODELS = env.int("HUBGATE_RECS_EMBEDDING_MAX_MODELS", default=5000)

@@ -16,3 +16,6 @@ STORAGES["default"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": MEDIA_ROOT},
 }
+# Recommender snapshot cache off: tests change scores/tags between calls in one process
+# (tests/recommendations turns it on where it tests it).
+HUBGATE_RECS_SNAPSHOT_SECONDS = 0
