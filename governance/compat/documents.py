@@ -303,9 +303,10 @@ def model_documents(
     return documents
 
 
-def version_detail(versions: QuerySet, base_url: str) -> dict[str, Any] | None:
+def version_detail(versions: QuerySet, base_url: str) -> tuple[int, dict[str, Any]] | None:
     """``/api/v1/model-versions/{id}``: the first of ``versions`` with ``modelId``, ``air``
-    and a ``model`` summary; None if there is none."""
+    and a ``model`` summary, with that version's primary key (the read is usage); None if
+    there is none."""
     version = versions.values(*VERSION_FIELDS, **VERSION_TIMES).first()
     if version is None:
         return None
@@ -318,4 +319,5 @@ def version_detail(versions: QuerySet, base_url: str) -> dict[str, Any] | None:
                                "minor": model["minor"]}  # fmt: skip
     if model["mode"]:
         summary["mode"] = model["mode"]
-    return {**document, "modelId": served(model), "air": air(version, model), "model": summary}
+    document = {**document, "modelId": served(model), "air": air(version, model), "model": summary}
+    return version["id"], document

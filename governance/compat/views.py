@@ -311,11 +311,9 @@ def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
 def version_detail(request: HttpRequest, version_id: str) -> HttpResponse:
     """``GET /api/v1/model-versions/{id}``."""
     served = _served_id(version_id, "id")
-    versions = selectors.servable_versions(caller_of(request)).filter(**ids.lookup(served))
-    document = documents.version_detail(versions, _base_url(request))
-    if document is None:
-        raise CompatError(404, "Model not found")
-    return _json(document)
+    caller = caller_of(request)
+    versions = selectors.servable_versions(caller).filter(**ids.lookup(served))
+    return _version_read(request, caller, documents.version_detail(versions, _base_url(request)))
 
 
 @endpoint
@@ -323,13 +321,21 @@ def version_by_hash(request: HttpRequest, file_hash: str) -> HttpResponse:
     """``GET /api/v1/model-versions/by-hash/{hash}``: any of CivitAI's hash kinds."""
     if not (file_hash.isascii() and file_hash.isalnum()) or len(file_hash) > 64:
         raise CompatError(400, f"Invalid hash: {file_hash[:70]}")
-    versions = selectors.servable_versions(caller_of(request))
-    document = documents.version_detail(
-        selectors.versions_by_hash(versions, file_hash), _base_url(request)
-    )
-    if document is None:
+    caller = caller_of(request)
+    versions = selectors.versions_by_hash(selectors.servable_versions(caller), file_hash)
+    return _version_read(request, caller, documents.version_detail(versions, _base_url(request)))
+
+
+def _version_read(request: HttpRequest, caller: Caller, found) -> HttpResponse:
+    """The version's document; a read by a known caller is usage (an API read)."""
+    if found is None:
         raise CompatError(404, "Model not found")
-    return _json(document)
+    pk, document = found
+    response = _json(document)
+    if request.method == "GET" and caller.user.is_authenticated:
+        record_usage(kind=UsageEvent.Kind.API_READ, version=ModelVersion(pk=pk),
+                     user=caller.user, client=CLIENT, after=response)  # fmt: skip
+    return response
 
 
 @endpoint

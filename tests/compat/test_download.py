@@ -86,3 +86,22 @@ def test_type_and_format_pick_the_file(catalog, stored) -> None:
     assert client.get(_url(stored), {"type": "Model", "format": "GGUF"}).json() == {
         "error": "Model file not found"
     }
+
+
+def test_a_version_read_by_a_known_caller_is_usage(catalog, stored, settings) -> None:
+    settings.HUBGATE_COMPAT_ANONYMOUS_READ = True
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {catalog.member_key}")
+    by_id = client.get(f"/api/v1/model-versions/{LOCAL_ID_BASE + stored.pk}")
+    assert by_id.status_code == 200, by_id.content
+    by_hash = client.get(f"/api/v1/model-versions/by-hash/{stored.files.get().sha256}")
+    assert by_hash.status_code == 200 and by_hash.json()["id"] == by_id.json()["id"]
+    # Anonymous reads of the open catalog have nobody to attribute; a 404 read nothing.
+    assert Client().get(f"/api/v1/model-versions/{LOCAL_ID_BASE + stored.pk}").status_code == 200
+    assert (
+        client.get(f"/api/v1/model-versions/{LOCAL_ID_BASE + stored.pk + 999}").status_code == 404
+    )
+    events = UsageEvent.objects.order_by("pk")
+    assert [(e.kind, e.version_id, e.user, e.client) for e in events] == [
+        ("api_read", stored.pk, catalog.member, "civitai-api"),
+        ("api_read", stored.pk, catalog.member, "civitai-api"),
+    ]
