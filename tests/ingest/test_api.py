@@ -135,9 +135,9 @@ def test_a_download_is_a_usage_event(
     response = api_client.get(f"/api/files/{file.pk}/download/", HTTP_RANGE="bytes=0-9")
     assert response.status_code == 206
     assert not UsageEvent.objects.exists()  # written when the response is closed, not before
-    # Like a real client: read every byte, then close (the test client closes at the end).
+    # Like a real client: read every byte; the test client then closes the response, as a
+    # WSGI server does (closing it again here would also close the test's DB connection).
     assert b"".join(response.streaming_content) == data[:10]
-    response.close()
     event = UsageEvent.objects.get()
     assert (event.kind, event.file_id, event.user_id, event.client) == (
         "download",
