@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import F, Func, IntegerField, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
-from governance.catalog.models import COMMERCIAL_USE_FIELDS
+from governance.catalog.models import COMMERCIAL_USE_FIELDS, NsfwLevel
 from governance.hookspecs import SearchRequest
 
 
@@ -39,6 +39,14 @@ def key(kind: str, value: object) -> str:
 
 def _pair(base_model: str, state: str) -> str:
     return key("bs", f"{base_model}/{state}")
+
+
+def effective_nsfw_level(*, flagged: bool, nsfw_level: int | None) -> int:
+    """The level a "hide NSFW" filter compares: a model its creator flagged NSFW counts as
+    at least R even when its previews' level says less (CivitAI's flag and its browsing
+    level are set apart, and either one is reason enough to hide it)."""
+    level = nsfw_level or 0
+    return max(level, NsfwLevel.R) if flagged else level
 
 
 def filter_fields(model_ids: Iterable[int], *, registry=django_apps) -> dict[int, tuple[str, int]]:
@@ -54,15 +62,15 @@ def filter_fields(model_ids: Iterable[int], *, registry=django_apps) -> dict[int
     nsfw: dict[int, int] = {}
     uses = list(COMMERCIAL_USE_FIELDS.items())
     rows = catalog_model.objects.filter(pk__in=ids).values_list(
-        "pk", "type", "nsfw_level", "owning_team_id", *(name for _, name in uses)
+        "pk", "type", "nsfw", "nsfw_level", "owning_team_id", *(name for _, name in uses)
     )
-    for pk, model_type, nsfw_level, team_id, *allowed in rows:
+    for pk, model_type, flagged, nsfw_level, team_id, *allowed in rows:
         found = keys.setdefault(pk, set())
         found.add(key("type", model_type))
         found.update(key("cu", use.value) for (use, _), ok in zip(uses, allowed, strict=True) if ok)
         if team_id is not None:
             found.add(key("team", team_id))
-        nsfw[pk] = nsfw_level or 0
+        nsfw[pk] = effective_nsfw_level(flagged=flagged, nsfw_level=nsfw_level)
     versions = version.objects.filter(model_id__in=ids).values_list(
         "model_id", "base_model", "state"
     )

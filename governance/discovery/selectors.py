@@ -26,6 +26,7 @@ from governance.catalog.models import (
     Model,
     ModelType,
     ModelVersion,
+    NsfwLevel,
     VersionState,
 )
 from governance.catalog.selectors import visible_models
@@ -202,6 +203,8 @@ def filter_models(
         models = models.filter(**{COMMERCIAL_USE_FIELDS[CommercialUse(use)]: True})
     if request.max_nsfw_level is not None:
         models = models.filter(nsfw_level__lte=request.max_nsfw_level)
+        if request.max_nsfw_level < NsfwLevel.R:  # as effective_nsfw_level: flagged is R
+            models = models.filter(nsfw=False)
     if request.team:
         models = models.filter(owning_team__slug=request.team)
     if request.base_models or request.states:

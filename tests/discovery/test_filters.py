@@ -86,3 +86,20 @@ def test_filter_columns_follow_catalog_changes_through_the_index_path(
     assert {key("team", team.pk), key("tag", "newtag"), key("bs", "Pony/deprecated")} <= set(
         doc.filter_keys.split()
     )
+
+
+@pytest.mark.parametrize("max_level, shown", [(2, False), (3, False), (4, True), (31, True)])
+def test_a_model_flagged_nsfw_is_hidden_whatever_its_previews_level(
+    db, django_capture_on_commit_callbacks, max_level, shown
+):
+    # CivitAI sets the creator's NSFW flag and the browsing level apart: either one hides it.
+    with django_capture_on_commit_callbacks(execute=True):
+        flagged = ModelFactory(name="Flagged", nsfw=True, nsfw_level=1)
+        plain = ModelFactory(name="Plain", nsfw=False, nsfw_level=1)
+    request = SearchRequest(query="", max_nsfw_level=max_level)
+    by_documents = set(
+        filter_documents(SearchDocument.objects.all(), request).values_list("model_id", flat=True)
+    )
+    by_catalog = set(filter_models(Model.objects.all(), request).values_list("pk", flat=True))
+    expected = {plain.pk, flagged.pk} if shown else {plain.pk}
+    assert by_documents == by_catalog == expected
