@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
+from governance.errors import NotFound
 from governance.hookspecs import VersionSnapshot
 
 from .models import Image, Model, ModelFile, ModelMode, ModelVersion, Tag, Visibility
@@ -47,6 +48,24 @@ def can_see_model(user: AbstractBaseUser | AnonymousUser, model: Model) -> bool:
 
 def visible_versions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(model__in=visible_models(user))
+
+
+def visible_model(user: AbstractBaseUser | AnonymousUser, model_id: int) -> Model:
+    """The model ``model_id`` if ``user`` may see it; otherwise NotFound (never 403, so an
+    id does not reveal that a private model exists)."""
+    model = visible_models(user).filter(pk=model_id).first()
+    if model is None:
+        raise NotFound(f"No model {model_id} that you may see.")
+    return model
+
+
+def visible_version(user: AbstractBaseUser | AnonymousUser, version_id: int) -> ModelVersion:
+    """The version ``version_id`` (with its model) if ``user`` may see its model; otherwise
+    NotFound."""
+    version = visible_versions(user).select_related("model").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"No model version {version_id} that you may see.")
+    return version
 
 
 def visible_files(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ModelFile]:

@@ -33,7 +33,6 @@ from governance.catalog.selectors import (
     visible_models,
     with_catalog_details,
 )
-from governance.errors import NotFound
 from governance.hookspecs import ModelSnapshot, Recommendation, Score, UserSnapshot, VersionSnapshot
 from governance.plugins import PluginResult, call_hook
 from governance.usage.models import UsageEvent
@@ -531,24 +530,3 @@ def _as_score(value: object) -> Score:
     if not isinstance(value, Score):
         raise TypeError(f"a scorer must return a Score, got {type(value).__name__}")
     return value
-
-
-def visible_model(*, user: AbstractBaseUser | AnonymousUser, model_id: int) -> Model:
-    """The model ``model_id`` if ``user`` may see it; otherwise NotFound (never 403, so an
-    id does not reveal that a private model exists)."""
-    model = visible_models(user).filter(pk=model_id).first()
-    if model is None:
-        raise NotFound(f"No model {model_id} that you may see.")
-    return model
-
-
-def visible_version(*, user: AbstractBaseUser | AnonymousUser, version_id: int) -> ModelVersion:
-    """The version ``version_id`` if ``user`` may see its model; otherwise NotFound."""
-    version = (
-        ModelVersion.objects.filter(pk=version_id, model__in=visible_models(user))
-        .select_related("model")
-        .first()
-    )
-    if version is None:
-        raise NotFound(f"No model version {version_id} that you may see.")
-    return version

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from governance.accounts.models import Team
 from governance.catalog.models import Model, ModelVersion
-from governance.catalog.selectors import visible_models, visible_versions
+from governance.catalog.selectors import visible_model, visible_models, visible_versions
 
 from .models import DailyUsage, UsageEvent
 
@@ -203,10 +203,7 @@ def analytics_scope(user, *, team_slug: str | None = None, model_id: int | None 
             raise NotFound("No such team, or you are not a member of it.")
         return Scope("team", team=team)
     if model_id is not None:
-        model = visible_models(user).filter(pk=model_id).first()
-        if model is None:
-            raise NotFound("No such model.")
-        return Scope("model", model=model)
+        return Scope("model", model=visible_model(user, model_id))
     return Scope("company")
 
 

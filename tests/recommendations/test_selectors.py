@@ -72,11 +72,13 @@ def test_model_snapshots_carry_families_neighbors_and_quality(catalog) -> None:
 
 
 def test_visible_model_is_not_found_for_a_private_model(catalog, user) -> None:
+    # catalog.selectors.visible_model: the one "visible or 404" lookup every API uses.
+    from governance.catalog.selectors import visible_model
     from governance.errors import NotFound
 
     with pytest.raises(NotFound):
-        selectors.visible_model(user=user, model_id=catalog["private"].pk)
-    assert selectors.visible_model(user=user, model_id=catalog["checkpoint"].pk)
+        visible_model(user, catalog["private"].pk)
+    assert visible_model(user, catalog["checkpoint"].pk)
 
 
 def test_trending_models_follow_recent_use_among_visible_models(catalog, user) -> None:

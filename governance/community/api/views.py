@@ -14,20 +14,12 @@ from rest_framework.views import APIView
 from governance.accounts.models import ApiKey
 from governance.api.authentication import HasScope
 from governance.catalog.models import Creator, Tag
-from governance.catalog.selectors import visible_models, visible_versions
+from governance.catalog.selectors import visible_model, visible_version
 from governance.errors import NotFound, ValidationFailed
 
 from .. import selectors, services
 from ..models import Collection, CollectionItem, Comment, Favorite, Follow, Review
 from . import serializers as s
-
-
-def _visible_model(user, model_id):
-    model = visible_models(user).filter(pk=model_id).first()
-    if model is None:
-        raise NotFound("No such model.")
-    return model
-
 
 ID = OpenApiParameter("id", int, "path")
 
@@ -58,9 +50,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Rate and review a version, or edit your review of it (the old one is kept)."""
         data = s.ReviewWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = visible_versions(request.user).filter(pk=data.validated_data["version"]).first()
-        if version is None:
-            raise NotFound("No such version.")
+        version = visible_version(request.user, data.validated_data["version"])
         review = services.write_review(
             user=request.user,
             version=version,
@@ -120,7 +110,7 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         data = s.CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        model = _visible_model(request.user, data.validated_data["model_id"])
+        model = visible_model(request.user, data.validated_data["model_id"])
         parent_id = data.validated_data.get("parent_id")
         parent = Comment.objects.filter(pk=parent_id).first() if parent_id else None
         if parent_id and parent is None:
@@ -163,14 +153,14 @@ class FavoriteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = s.FavoriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        model = _visible_model(request.user, data.validated_data["model_id"])
+        model = visible_model(request.user, data.validated_data["model_id"])
         services.set_favorite(user=request.user, model=model, favorite=True)
         favorite = selectors.favorites_of(request.user).get(model=model)
         return Response(s.FavoriteSerializer(favorite).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, model=None) -> Response:
         services.set_favorite(
-            user=request.user, model=_visible_model(request.user, model), favorite=False
+            user=request.user, model=visible_model(request.user, model), favorite=False
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -200,7 +190,7 @@ class FollowViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
         if given.get("tag", {}).get("name"):
             tag = get_object_or_404(Tag, name=given["tag"]["name"].strip().lower())
         if given.get("model_id"):
-            model = _visible_model(request.user, given["model_id"])
+            model = visible_model(request.user, given["model_id"])
         follow = services.follow(user=request.user, creator=creator, model=model, tag=tag)
         return Response(s.FollowSerializer(follow).data, status=status.HTTP_201_CREATED)
 
@@ -276,12 +266,10 @@ class CollectionViewSet(viewsets.ModelViewSet):
         data = s.CollectionItemSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        model = _visible_model(request.user, v["model_id"])
+        model = visible_model(request.user, v["model_id"])
         version = None
         if v.get("version_id"):
-            version = visible_versions(request.user).filter(pk=v["version_id"]).first()
-            if version is None:
-                raise NotFound("No such version.")
+            version = visible_version(request.user, v["version_id"])
         item = services.add_to_collection(
             user=request.user,
             collection=collection,
@@ -363,7 +351,7 @@ class ModerationView(APIView):
 @permission_classes([IsAuthenticated, HasScope])
 def model_summary(request: Request, model_id: int) -> Response:
     """A model's community numbers: rating (mean, Bayesian), sentiment, trend, favorites."""
-    model = _visible_model(request.user, model_id)
+    model = visible_model(request.user, model_id)
     rating = selectors.rating_summary(model)
     sentiment = selectors.sentiment_summary(model)
     trend = selectors.trend_scores(model_ids=[model.pk])[model.pk]

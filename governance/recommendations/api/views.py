@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.catalog.selectors import visible_model, visible_version
+
 from .. import selectors
 from ..compatibility import check_compatibility
 from ..quality import composite_quality
@@ -50,7 +52,7 @@ class SimilarView(APIView):
     )
     def get(self, request: Request, model_id: int) -> Response:
         params = _parse(serializers.LimitSerializer, request)
-        model = selectors.visible_model(user=request.user, model_id=model_id)
+        model = visible_model(request.user, model_id)
         return _render(
             selectors.similar_models(model=model, user=request.user, limit=params["limit"])
         )
@@ -65,7 +67,7 @@ class CompatibleView(APIView):
     )
     def get(self, request: Request, checkpoint_id: int) -> Response:
         params = _parse(serializers.CompatibleQuerySerializer, request)
-        checkpoint = selectors.visible_model(user=request.user, model_id=checkpoint_id)
+        checkpoint = visible_model(request.user, checkpoint_id)
         pairs = selectors.compatible_models(
             checkpoint=checkpoint,
             user=request.user,
@@ -86,8 +88,8 @@ class CompatibilityCheckView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = _parse(serializers.CompatibilityQuerySerializer, request)
-        addon = selectors.visible_model(user=request.user, model_id=params["addon"])
-        checkpoint = selectors.visible_model(user=request.user, model_id=params["checkpoint"])
+        addon = visible_model(request.user, params["addon"])
+        checkpoint = visible_model(request.user, params["checkpoint"])
         result = check_compatibility(addon=addon, checkpoint=checkpoint)
         data = {
             "addon": addon,
@@ -109,5 +111,5 @@ class VersionQualityView(APIView):
         responses=serializers.QualitySerializer,
     )
     def get(self, request: Request, version_id: int) -> Response:
-        version = selectors.visible_version(user=request.user, version_id=version_id)
+        version = visible_version(request.user, version_id)
         return Response(serializers.QualitySerializer(composite_quality(version).as_dict()).data)
