@@ -44,7 +44,7 @@ def main(versions: int) -> None:
     from governance.accounts.services import create_api_key
     from governance.approvals.models import ModelRequest
     from governance.catalog.models import Creator, Model, ModelFile, ModelVersion
-    from governance.gates.verdicts import precompute_verdicts
+    from governance.ci.verdicts import precompute_verdicts
     from governance.ingest.models import Blob
     from governance.licensing.demo import seed_intended_uses
     from governance.licensing.services import sync_license_catalog

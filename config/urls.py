@@ -19,7 +19,8 @@ api_patterns = [
     # CivitAI's own paths (/api/v1/…, /api/download/models/…) first, before the routers.
     path("", include("governance.compat.urls")),
     # The CI gate check next: every CI job calls it, and each include tried before it costs
-    # every call its patterns (no other include matches gate/ or gate-runs/).
+    # every call its patterns (no other include matches gate/).
+    path("", include("governance.ci.api.urls")),
     path("", include("governance.gates.api.urls")),
     path("", include("governance.catalog.api.urls")),
     path("", include("governance.ingest.api.urls")),

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "governance.discovery",
     # Recommendations and quality (issue 10): item-item matrix, composite quality, compatibility.
     "governance.recommendations",
+    # The CI quality gate (POST /api/gate/check/, hubgate check): above approvals.
+    "governance.ci",
     # Sign-in (issue 9): local accounts, OpenID Connect and SAML 2.0, sessions per user.
     "allauth",
     "allauth.account",
@@ -305,7 +307,7 @@ HUBGATE_COMPAT_ANONYMOUS_READ = env.bool("HUBGATE_COMPAT_ANONYMOUS_READ", defaul
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "governance.api.authentication.ApiKeyAuthentication",
+        "governance.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -356,8 +358,8 @@ SPECTACULAR_SETTINGS = {
         "RequestStateEnum": "governance.approvals.models.ModelRequest.State",
         "ScanVerdictEnum": "governance.scanning.models.Verdict",
         "GateRunOutcomeEnum": "governance.gates.models.GateRun.Outcome",
-        "CheckVerdictEnum": "governance.gates.check.VERDICT_CHOICES",
-        "GateReasonCodeEnum": "governance.gates.check.REASON_CODE_CHOICES",
+        "CheckVerdictEnum": "governance.ci.check.VERDICT_CHOICES",
+        "GateReasonCodeEnum": "governance.ci.check.REASON_CODE_CHOICES",
         "LicenseVerdictEnum": "governance.licensing.api.serializers.VERDICT_CHOICES",
         "ContentStatusEnum": "governance.community.models.ContentStatus",
         "ReportStatusEnum": "governance.community.models.Report.Status",

@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and teams"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        # Membership → team group, cached API-key rows dropped on change, OpenAPI key scheme.
+        from . import authentication, receivers, signals  # noqa: F401

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 
+from governance.api.scopes import Scope
+
 
 class User(AbstractUser):
     """A person signed in to Hubgate, or a service account a program acts as."""
@@ -164,12 +166,7 @@ class ApiKey(models.Model):
     high-entropy random strings, so a fast hash is enough (no password stretching needed).
     """
 
-    class Scope(models.TextChoices):
-        READ = "read", "Read the catalog"
-        REQUEST = "request", "Request models, upload files"
-        REVIEW = "review", "Review requests, grant waivers"
-        ADMIN = "admin", "Administer teams, lifecycle and settings"
-        CI = "ci", "Run CI gate checks and record deployments"
+    Scope = Scope
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"

@@ -5,6 +5,3 @@ class ApiConfig(AppConfig):
     name = "governance.api"
     label = "hubgate_api"
     verbose_name = "API plumbing"
-
-    def ready(self) -> None:
-        from . import receivers, schema  # noqa: F401  (cache invalidation, OpenAPI auth extension)

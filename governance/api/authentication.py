@@ -1,41 +1,19 @@
-"""API keys over ``Authorization: Bearer hg_…`` and the scopes they carry."""
+"""The scopes an API key must carry for a call, and the rate limit per key. The API layer
+sees a key only as ``request.auth`` with ``pk`` and ``scopes``: which keys exist and are
+valid is ``governance.accounts``' business (``accounts.authentication``)."""
 
 from __future__ import annotations
 
-from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework import permissions, throttling
 from rest_framework.request import Request
 
-from governance.accounts.models import ApiKey
-from governance.accounts.services import check_api_key
-
-
-class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <key>``; an invalid, expired or revoked key is a 401."""
-
-    keyword = "Bearer"
-
-    def authenticate(self, request: Request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != self.keyword.lower():
-            return None
-        return self.authenticate_key(raw.strip())
-
-    def authenticate_key(self, raw: str):
-        key = check_api_key(raw)
-        if key is None:
-            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
-        return key.user, key
-
-    def authenticate_header(self, request: Request) -> str:
-        return f'{self.keyword} realm="hubgate"'
+from .scopes import Scope
 
 
 def request_scopes(request: Request) -> set[str] | None:
     """The scopes of the request's API key, or None for a signed-in session (all scopes)."""
-    return set(request.auth.scopes) if isinstance(request.auth, ApiKey) else None
+    scopes = getattr(request.auth, "scopes", None)
+    return None if scopes is None else set(scopes)
 
 
 class HasScope(permissions.BasePermission):
@@ -48,14 +26,14 @@ class HasScope(permissions.BasePermission):
         scopes = request_scopes(request)
         if scopes is None:
             return True
-        if ApiKey.Scope.ADMIN in scopes:
+        if Scope.ADMIN in scopes:
             return True
         if request.method in permissions.SAFE_METHODS:
-            needed = getattr(view, "read_scope", ApiKey.Scope.READ)
+            needed = getattr(view, "read_scope", Scope.READ)
         else:
             action_scopes = getattr(view, "action_scopes", {})
             needed = action_scopes.get(getattr(view, "action", None)) or getattr(
-                view, "required_scope", ApiKey.Scope.ADMIN
+                view, "required_scope", Scope.ADMIN
             )
         return needed in scopes
 
@@ -66,7 +44,7 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
     scope = "apikey"
 
     def get_cache_key(self, request: Request, view) -> str | None:
-        if isinstance(request.auth, ApiKey):
+        if request_scopes(request) is not None:
             ident = f"key:{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"

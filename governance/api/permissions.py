@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from governance.accounts.models import ApiKey
 from governance.errors import PermissionDenied
 
 from .authentication import HasScope, request_scopes
+from .scopes import Scope
 
 
 class IsAdministrator(permissions.BasePermission):
@@ -36,7 +36,7 @@ def ensure_scopes_covered(request: Request, scopes: Iterable[str], *, doing: str
     """An API key may only create (or revoke) keys whose scopes it holds itself, so a leaked
     narrow key can neither widen itself nor take away a wider one. Sessions are not limited."""
     held = request_scopes(request)
-    if held is None or ApiKey.Scope.ADMIN in held:
+    if held is None or Scope.ADMIN in held:
         return
     missing = set(scopes) - held
     if missing:

@@ -53,7 +53,7 @@ class GateVerdict(models.Model):
     Everything about the version that does not depend on who asks: its state and
     deprecation, every gate's reasons for the profile, the teams whose approved requests
     cover the profile and the groups and users that may use it. The check adds the caller's
-    teams in memory. Kept current by ``governance.gates.verdicts`` (receivers bump the
+    teams in memory. Kept current by ``governance.ci.verdicts`` (receivers bump the
     generation, a task recomputes); ``valid_until`` is the first waiver or license decision
     expiry, after which it is computed again.
     """

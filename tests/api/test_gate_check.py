@@ -105,8 +105,8 @@ def test_too_many_requests_is_a_problem_with_retry_after(world, monkeypatch) -> 
 
 
 def test_the_answer_is_rendered_exactly_as_its_documented_serializer_would(world) -> None:
-    from governance.gates.api.serializers import GateCheckSerializer, render_check
-    from governance.gates.check import CheckItem, check_gate
+    from governance.ci.api.serializers import GateCheckSerializer, render_check
+    from governance.ci.check import CheckItem, check_gate
     from tests.gates.world import EXPECTED
 
     items = [CheckItem(hash=world.sha256(name), name=name) for name in EXPECTED]

@@ -2,8 +2,8 @@
 
 import pytest
 
+from governance.ci.check import CheckItem, check_gate, gate_reason
 from governance.errors import ValidationFailed
-from governance.gates.check import CheckItem, check_gate, gate_reason
 from governance.gates.services import GateItem
 from tests.gates.world import EXPECTED, OTHER_PROFILE, PROFILE
 

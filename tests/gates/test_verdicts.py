@@ -11,9 +11,9 @@ from django.utils import timezone
 from guardian.shortcuts import remove_perm
 
 from governance.approvals import services as approvals
-from governance.gates.check import CheckItem, check_gate
+from governance.ci.check import CheckItem, check_gate
+from governance.ci.verdicts import invalidate_verdicts, precompute_verdicts
 from governance.gates.models import GateVerdict
-from governance.gates.verdicts import invalidate_verdicts, precompute_verdicts
 from governance.hookspecs import (
     Finding,
     LicenseEvaluation,

@@ -17,12 +17,6 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "reviewer", "role", "decision", "comment", "created_at"]
 
 
-class GateRunSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = GateRun
-        fields = ["id", "version", "request", "outcome", "items", "created_at"]
-
-
 class GateReportSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=GateRun.Outcome.choices)
     items = serializers.ListField(child=serializers.DictField())

@@ -10,11 +10,11 @@ from governance.accounts.models import ApiKey
 from governance.api.idempotency import idempotent
 from governance.catalog.selectors import visible_versions
 from governance.errors import NotFound
+from governance.gates.api.serializers import GateRunSerializer
 
 from .. import selectors, services
 from ..models import Waiver
 from .serializers import (
-    GateRunSerializer,
     ModelRequestSerializer,
     ReviewCreateSerializer,
     ReviewSerializer,

@@ -3,9 +3,9 @@
 import django_filters
 from rest_framework import pagination, viewsets
 
-from governance.accounts.models import ApiKey
 from governance.api.filters import FilterBackend
 from governance.api.permissions import ADMIN_ONLY
+from governance.api.scopes import Scope
 
 from ..models import AuditEntry
 from .serializers import AuditEntrySerializer
@@ -49,7 +49,7 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     """The append-only audit log (who did what to which object, chained by SHA-256)."""
 
     permission_classes = ADMIN_ONLY
-    read_scope = ApiKey.Scope.ADMIN
+    read_scope = Scope.ADMIN
     serializer_class = AuditEntrySerializer
     filterset_class = AuditEntryFilter
     filter_backends = [FilterBackend]

@@ -1,16 +1,8 @@
-"""Gate runs (read) and the CI gate check."""
+"""Gate runs (read)."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
-
-from governance.accounts.models import ApiKey
-from governance.api.idempotency import idempotent
+from rest_framework import viewsets
 
 from .. import selectors
-from ..check import CheckItem, check_gate
 from ..models import GateRun
 from . import serializers
 
@@ -26,31 +18,3 @@ class GateRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.gate_runs_visible_to(self.request.user)
-
-
-class GateCheckView(APIView):
-    """The CI quality gate: is each file (by hash) or version (by reference) approved for
-    the intended use? Answers 200 with ``outcome`` pass or fail either way."""
-
-    required_scope = ApiKey.Scope.CI
-
-    @extend_schema(
-        request=serializers.GateCheckRequestSerializer,
-        responses={200: serializers.GateCheckSerializer},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        """Check files or versions against an intended-use profile (scope ``ci``)."""
-        data = serializers.GateCheckRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        result = check_gate(
-            user=request.user,
-            profile=values["profile"],
-            items=[
-                CheckItem(i.get("hash", ""), i.get("ref", ""), i["name"]) for i in values["items"]
-            ],
-            record_deployment=values["record_deployment"],
-            ci=values.get("ci"),
-        )
-        return Response(serializers.render_check(result), status=status.HTTP_200_OK)

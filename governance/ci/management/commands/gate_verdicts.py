@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from governance.gates.verdicts import precompute_verdicts, refresh_stored_verdicts
+from governance.ci.verdicts import precompute_verdicts, refresh_stored_verdicts
 
 
 class Command(BaseCommand):

@@ -35,11 +35,10 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from governance.approvals.models import ModelRequest
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
+from governance.gates.models import GateVerdict, VerdictGeneration
+from governance.gates.services import GateItem, evaluate_gates
 from governance.lifecycle.selectors import usage_verdict
 from governance.plugins import get_plugin_manager, plugin_infos
-
-from .models import GateVerdict, VerdictGeneration
-from .services import GateItem, evaluate_gates
 
 GLOBAL = 0
 USE_PERMISSION = "use_modelversion"

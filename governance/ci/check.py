@@ -33,11 +33,11 @@ from governance.catalog.models import Hub, Model, ModelFile, ModelVersion
 from governance.catalog.models import VersionState as S
 from governance.catalog.selectors import can_see_model
 from governance.errors import ValidationFailed
+from governance.gates.references import Reference, parse_hash, parse_reference
+from governance.gates.services import GateItem
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
-from .references import Reference, parse_hash, parse_reference
-from .services import GateItem
 from .verdicts import (
     Approval,
     VersionVerdict,
