@@ -20,7 +20,7 @@ from governance.errors import Conflict, HashMismatch, PermissionDenied, Validati
 from . import formats, storage
 from .hashing import CHUNK_SIZE, Hashes, MultiHasher
 from .models import Blob, UploadSession
-from .signals import version_files_changed
+from .signals import blob_stored, version_files_changed
 
 
 def read_chunks(stream: BinaryIO, size: int = CHUNK_SIZE) -> Iterable[bytes]:
@@ -119,9 +119,7 @@ def _finish(
                 format=file_format,
                 storage_name=name,
             )
-            from governance.scanning.services import queue_scan
-
-            queue_scan(blob=blob)
+            blob_stored.send(Blob, blob=blob)
     except IntegrityError:
         # The same bytes arrived concurrently and the other request stored them first.
         return Blob.objects.get(sha256=hashes.sha256)

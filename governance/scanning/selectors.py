@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from governance.ingest.models import Blob
+from governance.catalog.selectors import visible_files
+from governance.ingest.models import Blob, UploadSession
 
 from .models import SERVABLE_VERDICTS, FileScan, Finding, Verdict
 
@@ -31,9 +32,6 @@ def is_quarantined(blob: Blob) -> bool:
 def scans_visible_to(user) -> QuerySet[FileScan]:
     """Scans of blobs ``user`` may see: files of visible versions, and their own uploads.
     Administrators see every scan."""
-    from governance.catalog.selectors import visible_files
-    from governance.ingest.models import UploadSession
-
     scans = FileScan.objects.select_related("blob")
     if not user.is_authenticated:
         return scans.none()
