@@ -12,7 +12,7 @@ PORT ?= 8000
 help:
 	@echo "make run    - create .venv, install, migrate, load the demo catalog, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite on SQLite with eager Celery"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and the layer contracts (import-linter)"
 	@echo "make bench  - benchmarks under benchmarks/"
 
 $(STAMP): pyproject.toml
@@ -39,6 +39,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .
