@@ -22,6 +22,8 @@ def _scan(args: argparse.Namespace) -> int:
     import django
 
     django.setup()
+    # Only after django.setup(): the report reads the scanning app's models. `hubgate check`
+    # (the other subcommand) needs no Django at all, so the import stays here.
     from governance.scanning.report import run
 
     return run(args.paths, output_format=args.format, fail_on=args.fail_on, out=sys.stdout)

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from governance.admin import RecordAdmin, RecordInline
+from governance.audit.services import record
 
 from .models import ApprovalPolicy, ModelRequest, Review, Waiver
 from .services import revoke_waiver
@@ -21,8 +22,6 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
         return ", ".join(role.name for role in obj.required_roles.all()) or "—"
 
     def save_related(self, request, form, formsets, change) -> None:
-        from governance.audit.services import record
-
         super().save_related(request, form, formsets, change)
         policy = form.instance
         record(action="policy.changed" if change else "policy.created", obj=policy,

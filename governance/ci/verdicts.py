@@ -37,6 +37,7 @@ from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
 from governance.gates.models import GateVerdict, VerdictGeneration
 from governance.gates.services import GateItem, evaluate_gates
+from governance.licensing.models import IntendedUse
 from governance.lifecycle.selectors import usage_verdict
 from governance.plugins import get_plugin_manager, plugin_infos
 
@@ -251,8 +252,6 @@ def refresh_verdicts(
 ) -> dict[int, VersionVerdict]:
     """Compute the verdicts of ``versions`` for ``profile`` and store them (only for a profile
     that exists: a made-up slug must not fill the table)."""
-    from governance.licensing.models import IntendedUse
-
     now = now or timezone.now()
     versions = list(versions)
     generations = current_generations(v.pk for v in versions)  # before the inputs: see above

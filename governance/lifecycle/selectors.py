@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from governance.accounts.models import Membership
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
 
@@ -47,8 +48,6 @@ def usage_verdict(user, version: ModelVersion) -> UsageVerdict:
 
 def can_manage_lifecycle(user, version: ModelVersion) -> bool:
     """Staff, or a lead of the team that owns the model, may deprecate or retire it."""
-    from governance.accounts.models import Membership
-
     if user.is_staff:
         return True
     team_id = version.model.owning_team_id

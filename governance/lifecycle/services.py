@@ -18,6 +18,7 @@ from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
 from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
+from governance.usage.selectors import users_to_notify
 
 from .models import Deprecation
 from .selectors import can_manage_lifecycle
@@ -70,8 +71,6 @@ def _transition(
 
 def _people_using(version: ModelVersion):
     """Teams approved for or using the version, and its followers ("who uses this")."""
-    from governance.usage.selectors import users_to_notify
-
     return users_to_notify(version)
 
 
