@@ -48,9 +48,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
-    path("licensing/", include("governance.licensing.urls")),
-    path("discovery/", include("governance.discovery.urls")),
-    path("community/", include("governance.community.urls")),
+    # Every HTML page: the portal, its community and licensing pages (portal owns them all).
     path("", include("governance.portal.urls")),
 ]
 

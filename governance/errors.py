@@ -84,14 +84,6 @@ class Conflict(HubgateError):
     title = "Conflict"
 
 
-class PluginFailure(HubgateError):
-    """A plugin the operation depends on failed, and the operation fails closed."""
-
-    status = 503
-    code = "plugin_failed"
-    title = "A plugin failed"
-
-
 def problem(
     *, status: int, code: str, title: str, detail: str, errors: Any = None
 ) -> dict[str, Any]:

@@ -413,20 +413,6 @@ def interactions(
         yield Interaction(user_id, team_id, model_id, version_id, "collection", 2.0, at)
 
 
-def team_favorite_counts(user) -> dict[int, int]:
-    """How many people of ``user``'s teams favorited each model (for personalized search)."""
-    if not user.is_authenticated:
-        return {}
-    teammates = get_user_model().objects.filter(teams__in=user.teams.all())
-    rows = (
-        Favorite.objects.filter(user__in=teammates)
-        .values("model_id")
-        .annotate(n=Count("user_id", distinct=True))
-        .order_by()
-    )
-    return {row["model_id"]: row["n"] for row in rows}
-
-
 # --- favorites, follows, collections ---------------------------------------------------------
 
 

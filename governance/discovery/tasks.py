@@ -14,12 +14,6 @@ def reindex_model_task(model_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def reindex_all_task() -> None:
-    """Rebuild every search index."""
-    services.reindex_all()
-
-
-@shared_task(acks_late=True, ignore_result=True)
 def reindex_stale_task() -> None:
     """Index models imported or changed in bulk since their search document was written."""
     services.reindex_stale()

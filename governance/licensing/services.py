@@ -23,7 +23,7 @@ from django.utils import timezone
 from governance.accounts.models import Team, User
 from governance.audit.services import record
 from governance.catalog.models import COMMERCIAL_USE_FIELDS, Model, ModelVersion
-from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
 from governance.hookspecs import LICENSE_TERMS, LicenseVerdict
 
@@ -417,10 +417,3 @@ def expire_license_decisions(*, now: datetime | None = None) -> int:
         )
         count += 1
     return count
-
-
-def get_intended_use(slug: str) -> IntendedUse:
-    profile = IntendedUse.objects.filter(slug=slug).first()
-    if profile is None:
-        raise NotFound(f"No intended-use profile {slug!r}.")
-    return profile

@@ -24,11 +24,6 @@ def servable_reason(blob: Blob) -> str:
     return ""
 
 
-def is_quarantined(blob: Blob) -> bool:
-    scan = blob.current_scan
-    return scan is not None and scan.verdict == Verdict.QUARANTINED
-
-
 def scans_visible_to(user) -> QuerySet[FileScan]:
     """Scans of blobs ``user`` may see: files of visible versions, and their own uploads.
     Administrators see every scan."""

@@ -94,18 +94,6 @@ def test_image_search_refuses_what_is_not_an_image(api_client, db):
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_results_fragment_renders_for_htmx(client, user, catalog):
-    client.force_login(user)
-    response = client.get(
-        reverse("discovery:results"), {"q": "anime", "mode": "lexical"}, HTTP_HX_REQUEST="true"
-    )
-    assert response.status_code == 200
-    assert b"Retro Anime 90s" in response.content
-    assert b"Secret Photoreal" not in response.content
-    bad = client.get(reverse("discovery:results"), {"q": "anime", "sort": "price"})
-    assert bad.status_code == 400 and b"sort" in bad.content
-
-
 def test_nul_characters_are_refused_not_a_server_error(api_client, db):
     response = api_client.get(reverse("api-search"), {"q": "ani\x00me", "tag": "x"})
     assert response.status_code == 400

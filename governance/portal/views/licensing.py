@@ -1,4 +1,4 @@
-"""Compliance reports and NOTICE files in the portal: thin views over the selectors.
+"""Compliance reports and NOTICE files in the portal: thin views over the licensing selectors.
 
 ``?format=csv`` or ``?format=json`` downloads a report for auditors.
 """
@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import selectors
-from .export import report_csv
-from .terms import TERM_LABELS
+from governance.licensing import selectors
+from governance.licensing.export import report_csv
+from governance.licensing.terms import TERM_LABELS
 
 
 def _respond(request: HttpRequest, report: dict, *, title: str, filename: str) -> HttpResponse:
@@ -27,11 +27,14 @@ def _respond(request: HttpRequest, report: dict, *, title: str, filename: str) -
         response = HttpResponse(json.dumps(report, indent=2), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
         return response
-    return render(request, "licensing/report.html", {
-        "report": report, "title": title, "term_labels": TERM_LABELS,
+    context = {
+        "report": report,
+        "title": title,
+        "term_labels": TERM_LABELS,
         "teams": selectors.reportable_teams(request.user),
         "company": selectors.can_read_company_report(request.user),
-    })  # fmt: skip
+    }
+    return render(request, "licensing/report.html", context)
 
 
 @login_required
@@ -49,8 +52,9 @@ def company_report(request: HttpRequest) -> HttpResponse:
     if not selectors.can_read_company_report(request.user):
         raise PermissionDenied("Only administrators and legal reviewers see every team.")
     report = selectors.compliance_report()
-    return _respond(request, report, title="License compliance: the company",
-                    filename="compliance-company")  # fmt: skip
+    return _respond(
+        request, report, title="License compliance: the company", filename="compliance-company"
+    )
 
 
 def _team(request: HttpRequest, slug: str):
@@ -64,15 +68,20 @@ def _team(request: HttpRequest, slug: str):
 def team_report(request: HttpRequest, slug: str) -> HttpResponse:
     team = _team(request, slug)
     report = selectors.compliance_report(teams=[team])
-    return _respond(request, report, title=f"License compliance: {team.name}",
-                    filename=f"compliance-{team.slug}")  # fmt: skip
+    return _respond(
+        request,
+        report,
+        title=f"License compliance: {team.name}",
+        filename=f"compliance-{team.slug}",
+    )
 
 
 @login_required
 def team_notice(request: HttpRequest, slug: str) -> HttpResponse:
     """The team's NOTICE file, as plain text."""
     team = _team(request, slug)
-    response = HttpResponse(selectors.attribution_notice(team=team),
-                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    response = HttpResponse(
+        selectors.attribution_notice(team=team), content_type="text/plain; charset=utf-8"
+    )
     response["Content-Disposition"] = f'inline; filename="NOTICE-{team.slug}.txt"'
     return response

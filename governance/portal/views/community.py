@@ -1,8 +1,9 @@
-"""Community fragments for the portal's panels (htmx) that also work as full pages.
+"""Community fragments for the portal's panels (htmx) that also work as full pages: a model's
+ratings, reviews and discussion, favorites, follows, collections and my downloads.
 
-Views are thin: parse the request, call one service or selector, render. A request from
-htmx (``HX-Request``) gets the fragment alone; a plain browser gets it inside a page, and
-a plain form POST is answered with a redirect back (post/redirect/get).
+Views are thin: parse the request, call one community service or selector, render. A request
+from htmx gets the fragment alone; a plain browser gets it inside a page, and a plain form
+POST is answered with a redirect back (post/redirect/get).
 """
 
 from __future__ import annotations
@@ -16,31 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance.catalog.models import Creator, Model, Tag
 from governance.catalog.selectors import visible_models, visible_versions
+from governance.community import selectors, services
+from governance.community.models import Collection, CollectionItem, Comment, Follow, Review
 from governance.errors import HubgateError
-from governance.usage import charts
 from governance.usage import selectors as usage
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
-from . import selectors, services
-from .models import Collection, CollectionItem, Comment, Follow, Review
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict, *, title: str, status: int = 200
-) -> HttpResponse:
-    if _is_htmx(request):
-        return render(request, template, context, status=status)
-    return render(
-        request,
-        "community/page.html",
-        {**context, "fragment": template, "title": title},
-        status=status,
-    )
+from ..htmx import is_htmx, render_partial_or_page
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -111,7 +95,9 @@ def model_block(request: HttpRequest, model_id: int) -> HttpResponse:
     Loading it is a portal view of the model's newest version (recorded as usage)."""
     model = _model(request, model_id)
     context = _block_context(request, model)
-    response = _render(request, "community/_model_block.html", context, title=model.name)
+    response = render_partial_or_page(
+        request, "community/_model_block.html", context, title=model.name
+    )
     if context["versions"]:
         record_usage(
             kind=UsageEvent.Kind.PORTAL_VIEW,
@@ -127,11 +113,11 @@ def _after_post(
     request: HttpRequest, model: Model, error: HubgateError | None, form: dict
 ) -> HttpResponse:
     status = error.status if error is not None else 200
-    if _is_htmx(request) or error is not None:
+    if is_htmx(request) or error is not None:
         context = _block_context(
             request, model, error=error.detail if error else "", form=form if error else None
         )
-        return _render(
+        return render_partial_or_page(
             request, "community/_model_block.html", context, title=model.name, status=status
         )
     return _back(request, reverse("community:model-block", args=[model.pk]))
@@ -204,7 +190,7 @@ def review_history(request: HttpRequest, review_id: int) -> HttpResponse:
     model = _model(request, review.model_id)
     if review.status != "visible" and review.user_id != request.user.pk:
         raise Http404("No such review.")
-    return _render(
+    return render_partial_or_page(
         request,
         "community/_review_history.html",
         {"review": review, "model": model, "revisions": selectors.review_history(review)},
@@ -237,7 +223,7 @@ def favorite_toggle(request: HttpRequest, model_id: int) -> HttpResponse:
     """Add the model to your favorites, or take it out; answers with the button."""
     model = _model(request, model_id)
     now = services.toggle_favorite(user=request.user, model=model)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request, "community/_favorite_button.html", {"model": model, "is_favorite": now}
         )
@@ -262,7 +248,7 @@ def follow_toggle(request: HttpRequest) -> HttpResponse:
         services.unfollow(user=request.user, **target)
     else:
         services.follow(user=request.user, **target)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request,
             "community/_follow_button.html",
@@ -291,7 +277,7 @@ def panel(request: HttpRequest) -> HttpResponse:
         "discussions": selectors.recent_discussions(request.user, limit=8),
         "follows": selectors.follows_of(request.user)[:20],
     }
-    return _render(request, "community/_panel.html", context, title="Community")
+    return render_partial_or_page(request, "community/_panel.html", context, title="Community")
 
 
 # --- Management pieces -----------------------------------------------------------------------
@@ -300,7 +286,7 @@ def panel(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def favorites(request: HttpRequest) -> HttpResponse:
-    return _render(
+    return render_partial_or_page(
         request,
         "community/_favorites.html",
         {"favorites": selectors.favorites_of(request.user)[:100]},
@@ -311,7 +297,7 @@ def favorites(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_downloads(request: HttpRequest) -> HttpResponse:
-    return _render(
+    return render_partial_or_page(
         request,
         "community/_downloads.html",
         {"downloads": usage.my_downloads(request.user)},
@@ -349,16 +335,16 @@ def my_collections(request: HttpRequest) -> HttpResponse:
                 team=team,
             )
         except HubgateError as exc:
-            return _render(
+            return render_partial_or_page(
                 request,
                 "community/_collections.html",
                 _collections_context(request, error=exc.detail, form=form),
                 title="Collections",
                 status=exc.status,
             )
-        if not _is_htmx(request):
+        if not is_htmx(request):
             return redirect("community:my-collections")
-    return _render(
+    return render_partial_or_page(
         request, "community/_collections.html", _collections_context(request), title="Collections"
     )
 
@@ -378,7 +364,7 @@ def _collection_page(
         else "",
         "error": error,
     }
-    return _render(
+    return render_partial_or_page(
         request, "community/_collection.html", context, title=collection.name, status=status
     )
 
@@ -399,7 +385,7 @@ def collection(request: HttpRequest, pk: int) -> HttpResponse:
             return _collection_page(
                 request, found, error="That item is not in this collection.", status=400
             )
-        if not _is_htmx(request):
+        if not is_htmx(request):
             return redirect("community:collection", pk=found.pk)
     return _collection_page(request, found)
 
@@ -451,117 +437,3 @@ def collection_shared(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         raise Http404("No such collection, or you may not see it.")
     return _collection_page(request, found)
-
-
-# --- analytics, who uses, moderation ---------------------------------------------------------
-
-
-def _analytics(request: HttpRequest, scope: usage.Scope) -> HttpResponse:
-    days = request.GET.get("days", "90")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 730 else 90
-    data = usage.usage_analytics(request.user, scope, days=days)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(usage.analytics_csv(data), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="usage-{scope.kind}-{data.end:%Y%m%d}.csv"'
-        )
-        return response
-    context = {
-        "analytics": data,
-        "days": days,
-        "chart": charts.line_chart(
-            data.series,
-            series=[("download", "Downloads"), ("deployment", "CI deployments")],
-            title=f"Downloads and deployments per day, {scope.label}",
-        ),
-        "base_chart": charts.bar_chart(
-            [(r["base_model"], r["total"] or 0) for r in data.by_base_model],
-            title="Use by base model",
-        ),
-        "type_chart": charts.bar_chart(
-            [(r["model_type"], r["total"] or 0) for r in data.by_type], title="Use by model type"
-        ),
-    }
-    return _render(request, "community/_analytics.html", context, title=f"Usage of {scope.label}")
-
-
-def _scoped_analytics(request: HttpRequest, **scope: object) -> HttpResponse:
-    try:
-        found = usage.analytics_scope(request.user, **scope)
-    except HubgateError:
-        raise Http404("No such team or model, or you may not see it.") from None
-    return _analytics(request, found)
-
-
-@login_required
-@require_GET
-def company_analytics(request: HttpRequest) -> HttpResponse:
-    return _scoped_analytics(request)
-
-
-@login_required
-@require_GET
-def team_analytics(request: HttpRequest, slug: str) -> HttpResponse:
-    return _scoped_analytics(request, team_slug=slug)
-
-
-@login_required
-@require_GET
-def model_analytics(request: HttpRequest, model_id: int) -> HttpResponse:
-    return _scoped_analytics(request, model_id=model_id)
-
-
-@login_required
-@require_GET
-def who_uses(request: HttpRequest, version_id: int) -> HttpResponse:
-    """Teams, CI deployments and last use of a version: read before deprecating it."""
-    version = usage.version_usage_visible_to(request.user, version_id)
-    if version is None:
-        raise Http404("No such version, or you may not see who uses it.")
-    return _render(
-        request,
-        "community/_who_uses.html",
-        {"who": usage.who_uses_version(version), "version": version},
-        title=f"Who uses {version}",
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def moderation(request: HttpRequest) -> HttpResponse:
-    """Held reviews and comments and open reports; moderators hide, restore or dismiss."""
-    if not selectors.is_moderator(request.user):
-        raise Http404("Only moderators have a moderation queue.")
-    error, status = "", 200
-    if request.method == "POST":
-        kinds = {"review": Review, "comment": Comment}
-        kind, pk = request.POST.get("target", ""), request.POST.get("id", "")
-        try:
-            if request.POST.get("action") == "dismiss":
-                from .models import Report
-
-                services.dismiss_report(
-                    moderator=request.user, report=get_object_or_404(Report, pk=int(pk))
-                )
-            else:
-                if kind not in kinds or not pk.isdigit():
-                    raise HubgateError("Choose a review or comment.")
-                services.moderate_content(
-                    moderator=request.user,
-                    target=get_object_or_404(kinds[kind], pk=int(pk)),
-                    action=request.POST.get("action", ""),
-                    reason=request.POST.get("reason", ""),
-                )
-        except HubgateError as exc:
-            error, status = exc.detail, exc.status
-        except ValueError:
-            error, status = "Choose a report.", 400
-        if not error and not _is_htmx(request):
-            return redirect("community:moderation")
-    return _render(
-        request,
-        "community/_moderation.html",
-        {"queue": selectors.moderation_queue(request.user), "error": error},
-        title="Moderation",
-        status=status,
-    )
