@@ -14,7 +14,7 @@ import pytest
 
 from governance.hookspecs import FileToScan, Finding, Severity
 from plugins.scanners import pickle_opcodes
-from plugins.scanners.pickle_opcodes import hubgate_scan_file
+from plugins.scanners.pickle_opcodes import _opcodes, _reader, _rules, hubgate_scan_file
 from tests.plugins.scanners.pickle_corpus import (
     BUILD,
     DUP,
@@ -358,7 +358,7 @@ def test_dangerous_globals_by_severity(tmp_path, module: str, name: str, severit
 def test_picklescan_deny_list_is_merged_in_whole() -> None:
     from picklescan.scanner import _unsafe_globals
 
-    policy = pickle_opcodes._Policy([])
+    policy = _rules._Policy([])
     for module, names in _unsafe_globals.items():
         for name in ["anything"] if names == "*" else [names] if isinstance(names, str) else names:
             verdict = policy.classify(module, name)
@@ -667,8 +667,8 @@ def test_findings_are_json_serialisable_and_sorted_by_severity(tmp_path: Path) -
 def test_memory_of_the_walk_is_not_the_file(tmp_path: Path) -> None:
     # A huge string payload is skipped, not read: the walker keeps no more than its cap.
     data = proto(4) + b"X" + struct.pack("<I", 5_000_000) + b"a" * 5_000_000 + POP + payload(4)[2:]
-    stream = pickle_opcodes._walk(
-        pickle_opcodes._Reader(io.BytesIO(data), pickle_opcodes._Budget(10**9)),
+    stream = _opcodes._walk(
+        _reader._Reader(io.BytesIO(data), _reader._Budget(10**9)),
         max_stream_bytes=10_000,
         max_opcodes=1000,
     )
