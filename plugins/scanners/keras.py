@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
 from plugins.scanners._archive.findings import CappedFindings
 
 NAME = "keras"
@@ -62,7 +62,6 @@ CHUNK = 1 << 20
 #: further than this is not what Keras writes.
 LOOKAHEAD = 4096
 
-_config: dict[str, int] = dict(DEFAULTS)
 
 _KEY = re.compile(rb'"(class_name|module|registered_name|function_type|function)"')
 _COLON = re.compile(r"\s*:\s*")
@@ -71,17 +70,11 @@ _ESCAPE = re.compile(rb"\\u00[2-7][0-9A-Fa-f]")
 _MARKERS = (b"model_config", b"keras_version")
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown keras option(s): {', '.join(sorted(unknown))}")
-    values = dict(DEFAULTS)
-    for key, value in config.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer")
-        values[key] = value
-    _config.update(values)
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types=dict.fromkeys(DEFAULTS, int),
+    checks=dict.fromkeys(DEFAULTS, (lambda value: value >= 1, "a positive integer")),
+)
 
 
 @hookimpl
@@ -156,7 +149,7 @@ def _scan_keras_zip(fh: BinaryIO) -> list[Finding] | None:
 def _scan_zip_config(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, report: CappedFindings
 ) -> None:
-    limit = _config["max_config_bytes"]
+    limit = hubgate_settings["max_config_bytes"]
     if info.file_size > limit:
         report.add(
             "config_too_large",
@@ -364,7 +357,7 @@ def _hdf5_user_block(fh: BinaryIO, size: int) -> bool:
 
 def _scan_hdf5(fh: BinaryIO, size: int) -> list[Finding] | None:
     """Search the file in chunks; each key found is decoded from the bytes that follow it."""
-    limit = min(size, _config["max_hdf5_scan_bytes"])
+    limit = min(size, hubgate_settings["max_hdf5_scan_bytes"])
     report = CappedFindings("keras")
     keras_marker = False
     fh.seek(0)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Mapping
 from typing import Any
 
-from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
 
 NAME = "safetensors_header"
 #: safetensors' own reader refuses headers above 100 MB.
@@ -29,15 +28,11 @@ DTYPE_BITS = {
     "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
 }  # fmt: skip
 
-_config: dict[str, Any] = {"max_header_bytes": DEFAULT_MAX_HEADER_BYTES}
-
-
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    max_header = config.get("max_header_bytes", DEFAULT_MAX_HEADER_BYTES)
-    if isinstance(max_header, bool) or not isinstance(max_header, int) or max_header < 2:
-        raise ValueError("max_header_bytes must be an integer of at least 2")
-    _config["max_header_bytes"] = max_header
+hubgate_settings = PluginSettings(
+    defaults={"max_header_bytes": DEFAULT_MAX_HEADER_BYTES},
+    types={"max_header_bytes": int},
+    checks={"max_header_bytes": (lambda value: value >= 2, "an integer of at least 2")},
+)
 
 
 def _looks_like_safetensors(head: bytes) -> bool:
@@ -75,12 +70,13 @@ def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
                 )
             ]
         (length,) = struct.unpack("<Q", head[:8])
-        if length > _config["max_header_bytes"]:
+        max_header = hubgate_settings["max_header_bytes"]
+        if length > max_header:
             return [
                 _finding(
                     "header_too_large",
                     Severity.HIGH,
-                    f"The header claims {length} bytes, above the {_config['max_header_bytes']} "
+                    f"The header claims {length} bytes, above the {max_header} "
                     "byte limit loaders enforce.",
                     header_length=length,
                 )

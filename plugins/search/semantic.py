@@ -11,26 +11,23 @@ the user's visibility).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from governance.discovery import embeddings
 from governance.discovery.filters import filter_documents
 from governance.discovery.models import SearchDocument
 from governance.discovery.selectors import has_filters, id_set, nearest_models
-from governance.hookspecs import SearchMatch, SearchRequest, hookimpl
+from governance.hookspecs import PluginSettings, SearchMatch, SearchRequest, hookimpl
 
 #: With filters, how many more nearest models are looked at than asked for.
 OVERFETCH = 10
-_config: dict[str, Any] = {"min_similarity": 0.2}
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    value = config.get("min_similarity", 0.2)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
-        raise ValueError("min_similarity must be a number in [-1, 1]")
-    _config["min_similarity"] = float(value)
+hubgate_settings = PluginSettings(
+    defaults={"min_similarity": 0.2},
+    types={"min_similarity": float},
+    checks={"min_similarity": (lambda value: -1 <= value <= 1, "a number in [-1, 1]")},
+)
 
 
 @hookimpl
@@ -46,7 +43,7 @@ def hubgate_search_models(request: SearchRequest, limit: int) -> Sequence[Search
         for pk, score in nearest_models(
             vector, limit=limit * OVERFETCH if has_filters(request) else limit
         )
-        if score >= _config["min_similarity"]
+        if score >= hubgate_settings["min_similarity"]
     ]
     if has_filters(request):
         # Nearest first, then the filters (one indexed query over those ids).

@@ -34,10 +34,9 @@ The bytes are read through the hostile-archive reader all scanners share
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import math
 
-from governance.hookspecs import FileToScan, Finding, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, hookimpl
 from plugins.scanners._archive.formats import identify
 from plugins.scanners._archive.streams import Abort, FileSource, GiB
 from plugins.scanners.archives._walk import _Scan
@@ -54,30 +53,19 @@ DEFAULTS: dict[str, int | float] = {
 }
 MAX_DEPTH_LIMIT = 16
 
-_config: dict[str, int | float] = dict(DEFAULTS)
 
-
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown archives option(s): {', '.join(sorted(unknown))}")
-    values = dict(DEFAULTS)
-    for key, value in config.items():
-        if key == "max_ratio":
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 1:
-                raise ValueError("max_ratio must be a number above 1")
-            if value != value or value == float("inf"):
-                raise ValueError("max_ratio must be finite")
-        elif key == "max_depth":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("max_depth must be an integer")
-            if not 0 <= value <= MAX_DEPTH_LIMIT:
-                raise ValueError(f"max_depth must lie between 0 and {MAX_DEPTH_LIMIT}")
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer")
-        values[key] = value
-    _config.update(values)
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types={**dict.fromkeys(DEFAULTS, int), "max_ratio": float},
+    checks={
+        **dict.fromkeys(DEFAULTS, (lambda value: value >= 1, "a positive integer")),
+        "max_ratio": (lambda value: 1 < value < math.inf, "a finite number above 1"),
+        "max_depth": (
+            lambda value: 0 <= value <= MAX_DEPTH_LIMIT,
+            f"an integer between 0 and {MAX_DEPTH_LIMIT}",
+        ),
+    },
+)
 
 
 # --- The hook -------------------------------------------------------------------------------
@@ -90,7 +78,7 @@ def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
         kind = identify(source)
         if kind is None:
             return None
-        scan = _Scan(limits=dict(_config))
+        scan = _Scan(limits=dict(hubgate_settings.current))
         try:
             scan.archive(source, kind, None, 0)
         except Abort as stop:

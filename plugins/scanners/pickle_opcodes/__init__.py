@@ -38,11 +38,14 @@ are not opened (a medium finding says so); and the walk is pure Python, a few mi
 per opcode.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
 from plugins.scanners.pickle_opcodes._containers import _Scan
 from plugins.scanners.pickle_opcodes._rules import _picklescan, _Policy, _validate_safe_entry
 
@@ -80,32 +83,31 @@ _INT_OPTIONS = {
 
 # --- Configuration -----------------------------------------------------------------------------
 
-_config: dict[str, Any] = dict(DEFAULTS)
-_policy = _Policy([])
+
+def _safe_entries_valid(settings: Mapping[str, Any]) -> None:
+    for entry in settings["extra_safe_globals"]:
+        _validate_safe_entry(entry)
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    global _config, _policy
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown pickle_opcodes options: {', '.join(sorted(unknown))}")
-    new = dict(DEFAULTS)
-    for key, minimum in _INT_OPTIONS.items():
-        value = config.get(key, DEFAULTS[key])
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{key} must be an integer of at least {minimum}")
-        new[key] = value
-    check = config.get("picklescan_cross_check", True)
-    if not isinstance(check, bool):
-        raise ValueError("picklescan_cross_check must be true or false")
-    new["picklescan_cross_check"] = check
-    extra = config.get("extra_safe_globals", [])
-    if isinstance(extra, str) or not isinstance(extra, list | tuple):
-        raise ValueError("extra_safe_globals must be a list of strings")
-    new["extra_safe_globals"] = [_validate_safe_entry(entry) for entry in extra]
-    # Rebound, not mutated: a scan running meanwhile keeps the configuration it started with.
-    _config, _policy = new, _Policy(new["extra_safe_globals"])
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types={
+        **dict.fromkeys(_INT_OPTIONS, int),
+        "extra_safe_globals": list,
+        "picklescan_cross_check": bool,
+    },
+    checks={
+        key: (lambda value, minimum=minimum: value >= minimum, f"an integer of at least {minimum}")
+        for key, minimum in _INT_OPTIONS.items()
+    },
+    validate=_safe_entries_valid,
+)
+
+
+# One policy per allow-list: its verdicts are cached, and a scan keeps the one it started with.
+@lru_cache(maxsize=4)
+def _policy_for(extra_safe_globals: tuple[str, ...]) -> _Policy:
+    return _Policy(list(extra_safe_globals))
 
 
 # --- Findings ----------------------------------------------------------------------------------
@@ -252,7 +254,8 @@ def _sort_key(finding: Finding) -> tuple[Any, ...]:
 
 @hookimpl
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
-    scan = _Scan(_config, _policy)
+    settings = hubgate_settings.current
+    scan = _Scan(settings, _policy_for(settings["extra_safe_globals"]))
     with open(file.path, "rb") as fh:
         fh.seek(0, 2)
         size = fh.tell()

@@ -54,9 +54,9 @@ _RNG = random.Random(20261126)
 
 @pytest.fixture(autouse=True)
 def default_configuration():
-    pickle_opcodes.hubgate_configure({})
+    pickle_opcodes.hubgate_settings.apply({})
     yield
-    pickle_opcodes.hubgate_configure({})
+    pickle_opcodes.hubgate_settings.apply({})
 
 
 def scan(file: FileToScan) -> list[tuple[str, str, str | None]] | None:
@@ -386,7 +386,7 @@ def test_configured_extra_safe_globals_are_allowed(tmp_path: Path) -> None:
         + glob("mypkg.sub", "Thing") + POP + glob("other", "Outer.Inner") + STOP
     )  # fmt: skip
     file = write(tmp_path, "x.pkl", data)
-    pickle_opcodes.hubgate_configure(
+    pickle_opcodes.hubgate_settings.apply(
         {
             "extra_safe_globals": [
                 "sklearn.linear_model.LogisticRegression",
@@ -401,7 +401,7 @@ def test_configured_extra_safe_globals_are_allowed(tmp_path: Path) -> None:
 
 
 def test_extra_safe_globals_cannot_allow_dangerous_ones(tmp_path: Path) -> None:
-    pickle_opcodes.hubgate_configure({"extra_safe_globals": ["os.system", "posix.*"]})
+    pickle_opcodes.hubgate_settings.apply({"extra_safe_globals": ["os.system", "posix.*"]})
     system_call(hubgate_scan_file(write(tmp_path, "x.pkl", payload(2))))
 
 
@@ -421,7 +421,7 @@ def test_extra_safe_globals_cannot_allow_dangerous_ones(tmp_path: Path) -> None:
 )
 def test_invalid_configuration_is_rejected(config) -> None:
     with pytest.raises(ValueError):
-        pickle_opcodes.hubgate_configure(config)
+        pickle_opcodes.hubgate_settings.apply(config)
 
 
 # --- Broken pickles ----------------------------------------------------------------------------
@@ -563,7 +563,7 @@ def test_corrupt_compressed_member_is_unreadable(tmp_path: Path) -> None:
 def test_zip_bomb_stops_at_the_byte_budget(tmp_path: Path) -> None:
     bomb = proto(4) + b"\x8e" + struct.pack("<Q", 8_000_000) + bytes(8_000_000) + STOP
     data = make_zip([("archive/data.pkl", bomb)], zipfile.ZIP_DEFLATED)
-    pickle_opcodes.hubgate_configure({"max_total_bytes": 1024 * 1024})
+    pickle_opcodes.hubgate_settings.apply({"max_total_bytes": 1024 * 1024})
     findings = hubgate_scan_file(write(tmp_path, "m.pt", data))
     assert [(f.code, f.detail["limit"]) for f in findings] == [
         ("pickle.scan_limit", "max_total_bytes")
@@ -576,7 +576,7 @@ def test_large_payloads_of_stored_data_are_seeked_over_not_read(tmp_path: Path) 
         fh.write(proto(4) + b"\x8e" + struct.pack("<Q", 256 * 1024**2))
         fh.seek(256 * 1024**2, os.SEEK_CUR)  # a sparse hole: nothing is written or read
         fh.write(POP + payload(2)[2:])
-    pickle_opcodes.hubgate_configure({"max_total_bytes": 1024 * 1024})
+    pickle_opcodes.hubgate_settings.apply({"max_total_bytes": 1024 * 1024})
     file = FileToScan(path=path, name="sparse.pkl", size=path.stat().st_size)
     system_call(hubgate_scan_file(file))
 
@@ -595,14 +595,14 @@ def test_archives_nested_too_deep_are_a_scan_limit(tmp_path: Path) -> None:
 def test_too_many_members_is_a_scan_limit(tmp_path: Path) -> None:
     members = [(f"archive/data/{i}", bytes(8)) for i in range(10)]
     data = make_zip([*members, ("archive/data.pkl", payload(2))])
-    pickle_opcodes.hubgate_configure({"max_members": 5, "picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply({"max_members": 5, "picklescan_cross_check": False})
     findings = hubgate_scan_file(write(tmp_path, "m.pt", data))
     assert [(f.code, f.detail["limit"]) for f in findings] == [("pickle.scan_limit", "max_members")]
 
 
 def test_too_many_opcodes_is_a_scan_limit(tmp_path: Path) -> None:
     data = proto(2) + (EMPTY_TUPLE + POP) * 100 + payload(2)[2:]
-    pickle_opcodes.hubgate_configure({"max_opcodes": 50, "picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply({"max_opcodes": 50, "picklescan_cross_check": False})
     [finding] = hubgate_scan_file(write(tmp_path, "x.pkl", data))
     assert (finding.code, finding.detail["limit"]) == ("pickle.scan_limit", "max_opcodes")
 
@@ -610,7 +610,7 @@ def test_too_many_opcodes_is_a_scan_limit(tmp_path: Path) -> None:
 def test_picklescan_cross_check_reports_what_it_flags_and_we_did_not(tmp_path: Path) -> None:
     # Past our opcode bound, picklescan (which has none) still sees the payload.
     data = proto(2) + (EMPTY_TUPLE + POP) * 100 + payload(2)[2:]
-    pickle_opcodes.hubgate_configure({"max_opcodes": 50})
+    pickle_opcodes.hubgate_settings.apply({"max_opcodes": 50})
     findings = hubgate_scan_file(write(tmp_path, "x.pkl", data))
     [cross] = only(findings, "pickle.picklescan_dangerous")
     assert cross.severity is Severity.HIGH
@@ -620,7 +620,9 @@ def test_picklescan_cross_check_reports_what_it_flags_and_we_did_not(tmp_path: P
 
 def test_too_long_a_stream_is_a_scan_limit(tmp_path: Path) -> None:
     data = proto(2) + (EMPTY_TUPLE + POP) * 2000 + payload(2)[2:]
-    pickle_opcodes.hubgate_configure({"max_stream_bytes": 1024, "picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply(
+        {"max_stream_bytes": 1024, "picklescan_cross_check": False}
+    )
     [finding] = hubgate_scan_file(write(tmp_path, "x.pkl", data))
     assert (finding.code, finding.detail["limit"]) == ("pickle.scan_limit", "max_stream_bytes")
 

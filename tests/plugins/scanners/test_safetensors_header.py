@@ -95,17 +95,17 @@ def test_huge_header_is_refused_without_reading_it(tmp_path: Path) -> None:
 
 
 def test_configured_header_limit_applies(good: FileToScan) -> None:
-    safetensors_header.hubgate_configure({"max_header_bytes": 16})
+    safetensors_header.hubgate_settings.apply({"max_header_bytes": 16})
     try:
         assert scan(good) == ["safetensors.header_too_large"]
     finally:
-        safetensors_header.hubgate_configure({})
+        safetensors_header.hubgate_settings.apply({})
 
 
 @pytest.mark.parametrize("bad", [-1, "big", True, 1])
 def test_invalid_configuration_is_rejected(bad) -> None:
     with pytest.raises(ValueError, match="max_header_bytes"):
-        safetensors_header.hubgate_configure({"max_header_bytes": bad})
+        safetensors_header.hubgate_settings.apply({"max_header_bytes": bad})
 
 
 @pytest.mark.parametrize(
