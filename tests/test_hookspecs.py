@@ -1,5 +1,6 @@
 """Contract tests of the plugin API: every hook documented, tested, and honoured."""
 
+import ast
 import inspect
 import re
 import tomllib
@@ -157,3 +158,26 @@ def test_hook_hubgate_recommend_for_user(plugin, user) -> None:
     assert [m.pk for m, r in recs] == [other.pk]
     assert recs[0][1].score >= 0.5  # the best score across recommenders is kept
     assert "because" in recs[0][1].reason.split("; ")
+
+
+def _governance_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] == "governance"}
+
+
+def test_plugins_import_only_the_plugin_api() -> None:
+    # governance.discovery.public is the one documented exception, for search backends.
+    allowed = {"governance.hookspecs"}
+    search_allowed = allowed | {"governance.discovery.public"}
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(imports - ok)
+        for path in (ROOT / "plugins").rglob("*.py")
+        for ok in [search_allowed if path.parent.name == "search" else allowed]
+        if (imports := _governance_imports(path)) - ok
+    }
+    assert wrong == {}

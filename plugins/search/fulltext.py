@@ -5,8 +5,9 @@ base models and version names C, descriptions D) matched with an OR of the query
 ranked by ``ts_rank_cd``; names within trigram similarity of the query (pg_trgm) are added as
 ``typo`` matches, so "realstic vison" still finds "Realistic Vision". SQLite: the FTS5 table of
 the same columns ranked by bm25 with the same weights. Serves the ``lexical`` and ``hybrid``
-modes; filters are applied in the same scan (denormalised on the search documents, see
-governance.discovery.filters) so a filtered page is full.
+modes; filters are applied in the same scan (denormalised on the search documents) so a
+filtered page is full. Discovery's index and filters come from governance.discovery.public,
+the one API discovery publishes for search backends.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from django.db import connection
 from django.db.models import F, FloatField, Value
 from django.db.models.functions import Greatest
 
-from governance.discovery.filters import filter_documents
-from governance.discovery.models import SearchDocument
-from governance.discovery.selectors import id_set
+from governance.discovery.public import SearchDocument, filter_documents, id_set
 from governance.hookspecs import PluginSettings, SearchMatch, SearchRequest, hookimpl
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -1,6 +1,6 @@
 """Semantic search backend: cosine similarity of all-MiniLM-L6-v2 sentence embeddings.
 
-The query is embedded on the CPU with numpy (governance.discovery.embeddings, no PyTorch) and
+The query is embedded on the CPU with numpy (through governance.discovery.public, no PyTorch) and
 compared with every stored model embedding in one matrix product. Finds "lifelike photo of a
 face" for "Realistic Vision" though they share no word. Serves ``semantic`` and ``hybrid``;
 abstains (``None``) when the embedding model is not installed or nothing is embedded yet, so
@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from governance.discovery import embeddings
-from governance.discovery.filters import filter_documents
-from governance.discovery.models import SearchDocument
-from governance.discovery.selectors import has_filters, id_set, nearest_models
+from governance.discovery.public import (
+    EmbeddingModelMissing,
+    SearchDocument,
+    embed,
+    filter_documents,
+    has_filters,
+    id_set,
+    nearest_models,
+)
 from governance.hookspecs import PluginSettings, SearchMatch, SearchRequest, hookimpl
 
 #: With filters, how many more nearest models are looked at than asked for.
@@ -35,8 +40,8 @@ def hubgate_search_models(request: SearchRequest, limit: int) -> Sequence[Search
     if request.mode not in ("semantic", "hybrid") or not request.query.strip():
         return None
     try:
-        vector = embeddings.embed([request.query])[0]
-    except embeddings.EmbeddingModelMissing:
+        vector = embed([request.query])[0]
+    except EmbeddingModelMissing:
         return None
     nearest = [
         (pk, score)
