@@ -6,7 +6,6 @@ import ast
 import struct
 import tarfile
 import tempfile
-import zipfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,18 +13,24 @@ from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 from governance.hookspecs import Finding, Severity
+from plugins.scanners._archive.formats import (
+    TarGuard,
+    ZipEntry,
+    zip_directory,
+    zip_end,
+    zip_entries,
+)
+from plugins.scanners._archive.streams import FileSource, SourceStream, Stop, malformed
 from plugins.scanners.pickle_opcodes._opcodes import _Stream, _Unresolved, _walk
 from plugins.scanners.pickle_opcodes._reader import (
     _CHUNK,
     _HEAD,
     _LOCAL_HEADER,
     _MAX_NPY_HEADER,
-    _MAX_TAR_READ,
     _SPOOL_IN_MEMORY,
     _ZIP_METHODS,
     _Budget,
     _CorruptError,
-    _Guarded,
     _Inflater,
     _Reader,
     _ScanLimitError,
@@ -72,27 +77,6 @@ def _container_kind(head: bytes) -> str | None:
     if _looks_like_tar(head):
         return "tar"
     return None
-
-
-def _zip_central_directory(fh: BinaryIO, size: int) -> tuple[int, int | None] | None:
-    """(entries, central directory bytes or None if unknown) from the end record, if any."""
-    tail_size = min(size, 65_535 + 22)
-    fh.seek(size - tail_size)
-    tail = fh.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) - at < 22:
-        return None
-    _, _, _, _, entries, cd_size, cd_offset, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
-    if entries == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
-        entries, cd_size = entries, None
-        locator = tail[at - 20 : at] if at >= 20 else b""
-        if locator[:4] == b"PK\x06\x07":
-            (record_offset,) = struct.unpack("<Q", locator[8:16])
-            fh.seek(record_offset)
-            record = fh.read(56)
-            if record[:4] == b"PK\x06\x06" and len(record) == 56:
-                entries, cd_size = struct.unpack("<QQ", record[32:48])
-    return entries, cd_size
 
 
 def _join(label: str | None, name: str) -> str:
@@ -313,7 +297,7 @@ class _Scan:
             self.pickles(reader, label)
         if self.stopped:
             return
-        if kind == "zip" or (kind is None and _zip_central_directory(fh, size) is not None):
+        if kind == "zip" or (kind is None and zip_end(FileSource(fh, size), exact=False)):
             self.zip(fh, size, label, depth, prefixed=kind is None)
         elif kind == "tar":
             self.tar(fh, size, label, depth)
@@ -357,48 +341,51 @@ class _Scan:
             self.blob(spool, size, label, depth + 1)
 
     def zip(self, fh: BinaryIO, size: int, label: str | None, depth: int, *, prefixed: bool):
-        directory = _zip_central_directory(fh, size)
-        if directory is not None:
-            _, cd_size = directory
-            max_cd = max(1024 * 1024, self.config["max_members"] * 1024)
-            if cd_size is not None and cd_size > max_cd:
-                self.limit(label, "max_members", f"a {cd_size}-byte zip central directory")
-                return
+        # The members are those of the shared hostile-archive reader, so this scanner and the
+        # archives scanner see the same members of the same archive.
+        source = FileSource(fh, size)
         try:
-            archive = zipfile.ZipFile(fh)
-        except Exception as exc:  # zipfile raises many types on hostile input
+            end = zip_end(source, exact=False)
+            if end is None:
+                raise malformed("there is no end-of-central-directory record")
+            zip_dir = zip_directory(source, *end)
+            max_cd = max(1024 * 1024, self.config["max_members"] * 1024)
+            if zip_dir.size > max_cd:
+                self.limit(label, "max_members", f"a {zip_dir.size}-byte zip central directory")
+                return
+            entries = zip_entries(source, zip_dir, limit=zip_dir.size // 46 + 1)
+        except Stop as exc:
             if not prefixed:
                 self.unreadable(label, f"the zip archive cannot be read: {exc}")
             return
-        with archive:
-            infos = archive.infolist()
-            counts = Counter(info.orig_filename for info in infos)
-            for name, count in counts.items():
-                if count > 1:
-                    self.add(
-                        (name,),
-                        "duplicate_member",
-                        Severity.HIGH,
-                        f"The zip archive has {count} members named {name!r}; loaders disagree "
-                        "on which one they read. Every copy was scanned.",
-                        _join(label, name),
-                        copies=count,
-                    )
-            for info in infos:
-                if self.stopped:
-                    return
-                if info.is_dir():
-                    continue
-                self.members += 1
-                if self.members > self.config["max_members"]:
-                    self.limit(label, "max_members", "too many archive members")
-                    return
-                self.zip_member(fh, size, info, _join(label, info.orig_filename), depth)
+        counts = Counter(entry.name for entry in entries)
+        for name, count in counts.items():
+            if count > 1:
+                self.add(
+                    (name,),
+                    "duplicate_member",
+                    Severity.HIGH,
+                    f"The zip archive has {count} members named {name!r}; loaders disagree "
+                    "on which one they read. Every copy was scanned.",
+                    _join(label, name),
+                    copies=count,
+                )
+        for entry in entries:
+            if self.stopped:
+                return
+            if entry.name.endswith("/"):
+                continue
+            self.members += 1
+            if self.members > self.config["max_members"]:
+                self.limit(label, "max_members", "too many archive members")
+                return
+            self.zip_member(fh, size, zip_dir.prefix, entry, _join(label, entry.name), depth)
 
     def zip_member(
-        self, fh: BinaryIO, size: int, info: zipfile.ZipInfo, label: str, depth: int
+        self, fh: BinaryIO, size: int, prefix: int, entry: ZipEntry, label: str, depth: int
     ) -> None:
-        encrypted = bool(info.flag_bits & 0x1)
+        encrypted = bool(entry.flags & 0x1)
+        header_offset = prefix + entry.local_offset
         if encrypted:
             # Lenient readers (picklescan's, for one) ignore the flag and read the bytes as they
             # are: so does this scan, quietly, in case the "encrypted" data is plain.
@@ -409,22 +396,22 @@ class _Scan:
                 "The member is encrypted: it cannot be scanned and may hide a pickle.",
                 label,
             )
-        method = _ZIP_METHODS.get(info.compress_type)
+        method = _ZIP_METHODS.get(entry.method)
         if method is None:
             self.add(
                 (),
                 "unsupported_compression",
                 Severity.HIGH,
-                f"The member uses compression method {info.compress_type}, which cannot be "
+                f"The member uses compression method {entry.method}, which cannot be "
                 "decompressed here: it was not scanned.",
                 label,
-                compress_type=info.compress_type,
+                compress_type=entry.method,
             )
             return
-        if not 0 <= info.header_offset < size:
+        if not 0 <= header_offset < size:
             self.unreadable(label, "the member's local header lies outside the file")
             return
-        fh.seek(info.header_offset)
+        fh.seek(header_offset)
         header = fh.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
             self.unreadable(label, "the member's local header is missing")
@@ -433,20 +420,20 @@ class _Scan:
         flags, name_length, extra_length = fields[2], fields[9], fields[10]
         raw_name = fh.read(name_length)
         local_name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
-        if local_name != info.orig_filename:
+        if local_name != entry.name:
             self.add(
                 (),
                 "zip_name_mismatch",
                 Severity.HIGH,
-                f"The member is named {info.orig_filename!r} in the central directory but "
+                f"The member is named {entry.name!r} in the central directory but "
                 f"{local_name!r} in its local header; tools that read one or the other see "
                 "different files. Its data was scanned.",
                 label,
-                central_name=info.orig_filename,
+                central_name=entry.name,
                 local_name=local_name,
             )
-        start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
-        length = min(info.compress_size, max(0, size - start))
+        start = header_offset + _LOCAL_HEADER.size + name_length + extra_length
+        length = min(entry.compressed, max(0, size - start))
         window = _Window(fh, start, length)
         try:
             if method == "stored":
@@ -460,12 +447,11 @@ class _Scan:
         self.member(reader, label, depth, quiet=encrypted)
 
     def tar(self, fh: BinaryIO, size: int, label: str | None, depth: int) -> None:
-        window = _Window(fh, 0, size, max_read=_MAX_TAR_READ)
+        # tarfile parses the headers through the shared reader's guard, which bounds and
+        # validates extended headers (pax, GNU long names) before tarfile's regexes see them.
+        guard = TarGuard(SourceStream(FileSource(fh, size)))
         try:
-            archive = tarfile.open(fileobj=window, mode="r:")  # noqa: SIM115
-        except _ScanLimitError as exc:
-            self.limit(label, exc.limit, str(exc))
-            return
+            archive = tarfile.open(fileobj=guard, mode="r:")  # noqa: SIM115
         except Exception as exc:  # tarfile raises many types on hostile input
             self.unreadable(label, f"the tar archive cannot be read: {exc}")
             return
@@ -474,9 +460,6 @@ class _Scan:
             while not self.stopped:
                 try:
                     info = archive.next()
-                except _ScanLimitError as exc:
-                    self.limit(label, exc.limit, str(exc))
-                    break
                 except Exception as exc:  # a damaged header ends what can be read
                     self.unreadable(label, f"the tar archive is damaged: {exc}")
                     break
@@ -490,14 +473,18 @@ class _Scan:
                 if not info.isreg():
                     continue
                 member_label = _join(label, info.name)
-                stream = archive.extractfile(info)
-                if stream is None:
-                    continue
-                reader = _Reader(_Guarded(stream), self.budget, size=info.size)
+                # A regular member's bytes, read in place (what extractfile would read); the
+                # guard only lets tarfile read headers.
+                length = max(0, min(info.size, size - info.offset_data))
+                reader = _Reader(_Window(fh, info.offset_data, length), self.budget, size=length)
                 if PurePosixPath(info.name).name in ("storages", "tensors"):
                     self.torch_legacy(reader, member_label, PurePosixPath(info.name).name)
                 else:
                     self.member(reader, member_label, depth)
+                if length < info.size:
+                    # What is there was scanned; an unpickler would read the same bytes.
+                    self.unreadable(member_label, "the tar member runs past the end of the file")
+                    break
         for name, count in names.items():
             if count > 1:
                 self.add(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bz2
 import lzma
 import struct
-import tarfile
 import zlib
 from typing import Any, BinaryIO
 
@@ -19,8 +18,6 @@ _MAX_GLOBALS = 10_000
 _MAX_MEMO = 1_000_000
 #: Records kept per kind (unresolved names, indirect calls) per stream.
 _MAX_RECORDS = 100
-#: Largest single read a tar header may ask for (long names and pax headers).
-_MAX_TAR_READ = 16 * 1024 * 1024
 _MAX_NPY_HEADER = 1024 * 1024
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _HEAD = 512
@@ -74,19 +71,16 @@ class _Budget:
 class _Window:
     """A byte range of a shared file, read and seeked independently of other windows."""
 
-    def __init__(self, fh: BinaryIO, start: int, length: int, max_read: int | None = None):
+    def __init__(self, fh: BinaryIO, start: int, length: int):
         self._fh = fh
         self._start = start
         self._length = max(0, length)
         self._pos = 0
-        self._max_read = max_read
 
     def read(self, size: int | None = -1) -> bytes:
         left = self._length - self._pos
         if size is None or size < 0 or size > left:
             size = left
-        if self._max_read is not None and size > self._max_read:
-            raise _ScanLimitError("max_read", f"a header asks for {size} bytes at once")
         if size <= 0:
             return b""
         self._fh.seek(self._start + self._pos)
@@ -107,25 +101,6 @@ class _Window:
 
     def readable(self) -> bool:
         return True
-
-
-class _Guarded:
-    """A member stream whose library errors (a damaged tar, say) read as corrupt data."""
-
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            return self._raw.read(size)
-        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-            raise _CorruptError(str(exc) or type(exc).__name__) from exc
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        try:
-            return self._raw.seek(offset, whence)
-        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-            raise _CorruptError(str(exc) or type(exc).__name__) from exc
 
 
 class _Inflater:

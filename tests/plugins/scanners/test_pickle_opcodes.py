@@ -6,6 +6,7 @@ import os
 import pickle
 import random
 import struct
+import tarfile
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
@@ -676,3 +677,49 @@ def test_memory_of_the_walk_is_not_the_file(tmp_path: Path) -> None:
     )
     assert stream.stopped and stream.limit is None
     assert ("posix", "system") in stream.globals or ("nt", "system") in stream.globals
+
+
+# --- The shared hostile-archive reader ---------------------------------------------------------
+
+
+def _tar_with_pax(members: list[tuple[str, bytes]], pax: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.pax_headers = pax
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_a_tar_pax_header_that_would_stall_tarfile_is_refused(tmp_path: Path) -> None:
+    # Long digit runs make Python 3.11's tarfile regexes backtrack (CVE-2024-6232); the
+    # shared tar guard refuses the header before tarfile parses it, as the archives scanner.
+    data = _tar_with_pax([("data.pkl", payload(2))], {"comment": "9" * 200})
+    findings = hubgate_scan_file(write(tmp_path, "x.tar", data))
+    [refused] = only(findings, "pickle.unreadable_archive")
+    assert refused.severity is Severity.HIGH
+    assert "stall tar readers" in refused.message
+
+
+def test_a_truncated_tar_member_is_scanned_as_far_as_it_goes(tmp_path: Path) -> None:
+    data = make_tar([("data.pkl", payload(2) + bytes(4000))])
+    cut = data[: 512 + 512 + len(payload(2)) + 100]
+    findings = hubgate_scan_file(write(tmp_path, "x.tar", cut))
+    system_call(findings, "data.pkl")
+    assert only(findings, "pickle.unreadable_archive")
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_pickle_and_archive_scanners_see_the_same_zip_members(tmp_path: Path) -> None:
+    # Junk before the zip and a member named twice: both scanners read the one central
+    # directory through the shared reader, so both name the same members.
+    from plugins.scanners import archives
+
+    data = b"junk" * 100 + make_zip([("a/data.pkl", payload(2)), ("a/data.pkl", b"plain")])
+    file = write(tmp_path, "x.zip", data)
+    pickle_members = {f.member for f in hubgate_scan_file(file) if f.member}
+    archive_members = {f.member for f in archives.hubgate_scan_file(file) if f.member}
+    assert pickle_members == {"a/data.pkl"}
+    assert archive_members == {"a/data.pkl"}
