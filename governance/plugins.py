@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import pluggy
@@ -74,12 +75,18 @@ def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
 
 
 def _configure(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
+    """Validate the site's settings for ``plugin`` once, apply them, then tell the plugin."""
     config = settings.HUBGATE_PLUGINS.get(name, {})
     if not isinstance(config, Mapping):
         raise TypeError(f"HUBGATE_PLUGINS[{name!r}] must be a mapping, not {type(config).__name__}")
+    declared = getattr(plugin, "hubgate_settings", None)
+    if isinstance(declared, hookspecs.PluginSettings):
+        frozen = declared.apply(config, plugin=name)
+    else:
+        frozen = MappingProxyType(dict(config))
     for impl in pm.hook.hubgate_configure.get_hookimpls():
         if impl.plugin is plugin:
-            impl.function(config=dict(config))
+            impl.function(config=frozen)
 
 
 def _register(

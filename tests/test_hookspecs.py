@@ -1,5 +1,6 @@
 """Contract tests of the plugin API: every hook documented, tested, and honoured."""
 
+import ast
 import inspect
 import re
 import tomllib
@@ -39,15 +40,40 @@ def test_every_hook_has_its_own_test(name: str) -> None:
     assert re.search(rf"^def test_hook_{name}\b", sources, re.M), f"no test_hook_{name}"
 
 
+def _public_plugin_modules() -> set[str]:
+    """Every plugin module or package under plugins/<kind>/, private ``_`` helpers excepted."""
+    modules = set()
+    for path in (ROOT / "plugins").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        # plugins/ and plugins/<kind>/ are namespaces; a "_" name anywhere is a private helper
+        # (a shared module such as plugins/scanners/_archive, or a plugin package's submodule).
+        if len(parts) > 2 and not any(part.startswith("_") for part in parts):
+            modules.add(".".join(parts))
+    return modules
+
+
 def test_every_builtin_plugin_module_has_an_entry_point() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     registered = set(project["entry-points"]["hubgate"].values())
-    modules = {
-        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    assert _public_plugin_modules() == registered
+
+
+def test_private_helpers_and_plugin_packages_are_told_apart() -> None:
+    modules = _public_plugin_modules()
+    assert "plugins.scanners.pickle_opcodes" in modules  # a plugin that is a package
+    assert not any("._" in module for module in modules)
+    assert (ROOT / "plugins" / "scanners" / "_archive" / "__init__.py").exists()
+
+
+def test_no_plugin_file_is_over_800_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
         for path in (ROOT / "plugins").rglob("*.py")
-        if path.name != "__init__.py"
+        if (n := len(path.read_text().splitlines())) > 800
     }
-    assert modules == registered
+    assert long == {}
 
 
 def test_hook_hubgate_configure(plugin) -> None:
@@ -132,3 +158,26 @@ def test_hook_hubgate_recommend_for_user(plugin, user) -> None:
     assert [m.pk for m, r in recs] == [other.pk]
     assert recs[0][1].score >= 0.5  # the best score across recommenders is kept
     assert "because" in recs[0][1].reason.split("; ")
+
+
+def _governance_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] == "governance"}
+
+
+def test_plugins_import_only_the_plugin_api() -> None:
+    # governance.discovery.public is the one documented exception, for search backends.
+    allowed = {"governance.hookspecs"}
+    search_allowed = allowed | {"governance.discovery.public"}
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(imports - ok)
+        for path in (ROOT / "plugins").rglob("*.py")
+        for ok in [search_allowed if path.parent.name == "search" else allowed]
+        if (imports := _governance_imports(path)) - ok
+    }
+    assert wrong == {}

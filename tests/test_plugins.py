@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from governance.checks import plugins_loaded
-from governance.hookspecs import FileToScan, Finding, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginConfigError, PluginSettings, hookimpl
 from governance.plugins import call_hook, get_plugin_manager, plugin_infos
 
 BUILTINS = {"safetensors_header", "metadata_completeness", "tag_overlap"}
@@ -20,7 +20,7 @@ def test_builtin_plugins_load_through_entry_points() -> None:
     for name in BUILTINS:
         assert infos[name].loaded
         assert infos[name].distribution == "hubgate"
-    assert infos["safetensors_header"].hooks == ("hubgate_configure", "hubgate_scan_file")
+    assert infos["safetensors_header"].hooks == ("hubgate_scan_file",)
     assert get_plugin_manager().get_plugin("tag_overlap") is not None
 
 
@@ -115,7 +115,7 @@ def test_plugins_command_lists_builtins_with_hooks() -> None:
     text = out.getvalue()
     for name in BUILTINS:
         assert f"{name}  [enabled]" in text
-    assert "hooks: hubgate_configure, hubgate_recommend_for_user, hubgate_recommend_similar" in text
+    assert "hooks: hubgate_recommend_for_user, hubgate_recommend_similar" in text
 
 
 @override_settings(HUBGATE_DISABLED_PLUGINS=["metadata_completeness"])
@@ -124,4 +124,81 @@ def test_plugins_command_json_shows_disabled() -> None:
     call_command("plugins", "--format", "json", stdout=out)
     rows = {row["name"]: row for row in json.loads(out.getvalue())}
     assert rows["metadata_completeness"]["enabled"] is False
-    assert rows["safetensors_header"]["hooks"] == ["hubgate_configure", "hubgate_scan_file"]
+    assert rows["safetensors_header"]["hooks"] == ["hubgate_scan_file"]
+
+
+# --- Declared plugin settings ---------------------------------------------------------------
+
+
+class _Declared:
+    """A plugin declaring its settings the way the built-in ones do."""
+
+    def __init__(self) -> None:
+        self.hubgate_settings = PluginSettings(
+            defaults={"level": 2, "labels": ["a"]},
+            required=("endpoint",),
+            types={"level": int, "labels": list, "endpoint": str},
+            checks={"level": (lambda value: 0 <= value <= 5, "an integer in [0, 5]")},
+        )
+        self.received: list[object] = []
+
+    @hookimpl
+    def hubgate_configure(self, config):
+        self.received.append(config)
+
+
+@override_settings(HUBGATE_PLUGINS={"declared": {"endpoint": "http://scanner"}})
+def test_declared_settings_get_their_defaults_and_are_frozen(plugin) -> None:
+    declared = _Declared()
+    info = plugin(declared, name="declared")
+    assert info.loaded
+    settings = declared.hubgate_settings
+    assert dict(settings.current) == {"level": 2, "labels": ("a",), "endpoint": "http://scanner"}
+    assert declared.received == [settings.current]
+    with pytest.raises(TypeError):
+        settings.current["level"] = 3  # type: ignore[index]
+
+
+@override_settings(HUBGATE_PLUGINS={"declared": {"level": 4}})
+def test_a_missing_required_setting_keeps_the_plugin_out_and_names_the_key(plugin) -> None:
+    declared = _Declared()
+    info = plugin(declared, name="declared")
+    assert not info.loaded
+    assert info.error == "PluginConfigError: plugin 'declared': setting 'endpoint' is required"
+    assert get_plugin_manager().get_plugin("declared") is None
+    assert declared.received == []
+    assert "hubgate.E001" in [m.id for m in plugins_loaded()]
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"endpoint": 7}, "endpoint"),
+        ({"endpoint": "x", "level": True}, "level"),
+        ({"endpoint": "x", "level": 2.5}, "level"),
+        ({"endpoint": "x", "labels": "a"}, "labels"),
+        ({"endpoint": "x", "level": 9}, "level"),
+        ({"endpoint": "x", "colour": "red"}, "colour"),
+    ],
+)
+def test_a_wrong_setting_keeps_the_plugin_out_and_names_the_key(plugin, config, key) -> None:
+    with override_settings(HUBGATE_PLUGINS={"declared": config}):
+        info = plugin(_Declared(), name="declared")
+    assert not info.loaded
+    assert info.error.startswith(f"PluginConfigError: plugin 'declared': setting {key!r} ")
+
+
+def test_settings_validate_without_applying() -> None:
+    settings = _Declared().hubgate_settings
+    with pytest.raises(PluginConfigError) as caught:
+        settings.validate({"endpoint": "x", "level": "high"}, plugin="declared")
+    assert (caught.value.plugin, caught.value.key) == ("declared", "level")
+    assert "must be an integer" in str(caught.value)
+    assert settings.current["level"] == 2
+
+
+@override_settings(HUBGATE_PLUGINS={"safetensors_header": {"max_header_bytes": 1}})
+def test_a_builtin_plugin_misconfigured_in_settings_is_reported_as_failed() -> None:
+    info = {i.name: i for i in plugin_infos()}["safetensors_header"]
+    assert not info.loaded
+    assert "setting 'max_header_bytes' must be an integer of at least 2" in info.error

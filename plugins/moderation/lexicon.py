@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from better_profanity import Profanity
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from governance.hookspecs import ModerationAction, ModerationVerdict, TextToModerate, hookimpl
+from governance.hookspecs import (
+    ModerationAction,
+    ModerationVerdict,
+    PluginSettings,
+    TextToModerate,
+    hookimpl,
+)
 
 #: Words of better-profanity's list that are ordinary in model reviews ("kills the noise").
 DEFAULT_ALLOWED_WORDS = ("kill", "kills", "killer", "damn", "hell", "crap", "sexy")
@@ -28,7 +33,6 @@ DEFAULTS: dict[str, Any] = {
     "extra_words": (),
     "allowed_words": DEFAULT_ALLOWED_WORDS,
 }
-_config: dict[str, Any] = dict(DEFAULTS)
 _CENSOR = "\x00"
 _LINK = re.compile(r"https?://|www\.", re.I)
 _REPEATED_CHAR = re.compile(r"(.)\1{7,}")
@@ -38,20 +42,33 @@ _CONTACT_BAIT = re.compile(
 _WORD = re.compile(r"[^\W_]+", re.U)
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    merged = {**DEFAULTS, **config}
-    for name in ("toxicity_threshold", "spam_threshold"):
-        value = merged[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-            raise ValueError(f"{name} must be a number in (0, 1]")
-    for name in ("extra_words", "allowed_words"):
-        words = merged[name]
-        if isinstance(words, str) or not all(isinstance(w, str) for w in words):
-            raise ValueError(f"{name} must be a list of words")
-        merged[name] = tuple(sorted(w.strip().lower() for w in words if w.strip()))
-    _config.clear()
-    _config.update(merged)
+def _threshold(value: Any) -> bool:
+    return 0 < value <= 1
+
+
+def _words(value: Any) -> bool:
+    return all(isinstance(word, str) for word in value)
+
+
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types={
+        "toxicity_threshold": float,
+        "spam_threshold": float,
+        "extra_words": list,
+        "allowed_words": list,
+    },
+    checks={
+        "toxicity_threshold": (_threshold, "a number in (0, 1]"),
+        "spam_threshold": (_threshold, "a number in (0, 1]"),
+        "extra_words": (_words, "a list of words"),
+        "allowed_words": (_words, "a list of words"),
+    },
+)
+
+
+def _normalized(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(w.strip().lower() for w in words if w.strip()))
 
 
 # Keyed by configuration, so a reconfigured plugin builds a new word set.
@@ -65,7 +82,10 @@ def _filter_for(extra: tuple[str, ...], allowed: tuple[str, ...]) -> Profanity:
 
 
 def _filter() -> Profanity:
-    return _filter_for(tuple(_config["extra_words"]), tuple(_config["allowed_words"]))
+    return _filter_for(
+        _normalized(hubgate_settings["extra_words"]),
+        _normalized(hubgate_settings["allowed_words"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -116,9 +136,9 @@ def hubgate_moderate_text(text: TextToModerate) -> ModerationVerdict:
     toxic, hits = toxicity(text.text)
     spammy, signals = spam(text.text)
     reasons: list[str] = []
-    if toxic >= _config["toxicity_threshold"]:
+    if toxic >= hubgate_settings["toxicity_threshold"]:
         reasons.append(f"offensive language ({hits} word{'s' if hits != 1 else ''})")
-    if spammy >= _config["spam_threshold"]:
+    if spammy >= hubgate_settings["spam_threshold"]:
         reasons.append("looks like spam: " + ", ".join(signals))
     return ModerationVerdict(
         action=ModerationAction.HOLD if reasons else ModerationAction.ALLOW,

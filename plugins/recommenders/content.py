@@ -30,35 +30,45 @@ from typing import Any
 
 import numpy as np
 
-from governance.hookspecs import ModelSnapshot, Recommendation, UserSnapshot, hookimpl
+from governance.hookspecs import (
+    ModelSnapshot,
+    PluginSettings,
+    Recommendation,
+    UserSnapshot,
+    hookimpl,
+)
 
 DEFAULT_WEIGHTS = {"tags": 0.35, "base_model": 0.25, "type": 0.15, "words": 0.1, "embedding": 0.3}
 DEFAULT_MIN_SCORE = 0.25
 EMBEDDING_FLOOR = 0.3
 #: CivitAI's catch-all base model: two models on "Other" share nothing known.
 UNKNOWN_BASE = "Other"
-_config: dict[str, Any] = {"weights": dict(DEFAULT_WEIGHTS), "min_score": DEFAULT_MIN_SCORE}
 _NOT_ADDONS = {"Checkpoint", "Workflows", "Other"}
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    weights = {**DEFAULT_WEIGHTS, **dict(config.get("weights", {}))}
-    if set(weights) != set(DEFAULT_WEIGHTS):
-        raise ValueError(f"weights may only name {sorted(DEFAULT_WEIGHTS)}")
-    if any(
-        isinstance(w, bool) or not isinstance(w, int | float) or w < 0 for w in weights.values()
-    ):
-        raise ValueError("weights must be non-negative numbers")
-    min_score = config.get("min_score", DEFAULT_MIN_SCORE)
-    if (
-        isinstance(min_score, bool)
-        or not isinstance(min_score, int | float)
-        or not 0 <= min_score <= 1
-    ):
-        raise ValueError("min_score must be a number in [0, 1]")
-    _config.update(weights=weights, min_score=float(min_score))
+def _weights_valid(weights: Mapping[str, Any]) -> bool:
+    return set(weights) <= set(DEFAULT_WEIGHTS) and all(
+        not isinstance(w, bool) and isinstance(w, int | float) and w >= 0 for w in weights.values()
+    )
+
+
+hubgate_settings = PluginSettings(
+    # A site may name only the weights it changes; the others keep their defaults.
+    defaults={"weights": {}, "min_score": DEFAULT_MIN_SCORE},
+    types={"weights": dict, "min_score": float},
+    checks={
+        "weights": (
+            _weights_valid,
+            f"non-negative numbers for some of {sorted(DEFAULT_WEIGHTS)}",
+        ),
+        "min_score": (lambda value: 0 <= value <= 1, "a number in [0, 1]"),
+    },
+)
+
+
+def _current_weights() -> dict[str, float]:
+    return {**DEFAULT_WEIGHTS, **hubgate_settings["weights"]}
 
 
 def tag_idf(models: Sequence[ModelSnapshot]) -> dict[str, float]:
@@ -121,7 +131,7 @@ def similarity(
     ``cosine`` is their embeddings' cosine when the caller computed it in bulk
     (:func:`embedding_cosines`; ``None`` for "no embedding pair"); ``norms`` a memo of tag
     sets' IDF norms a caller comparing many pairs under one ``idf`` passes along."""
-    weights = _config["weights"]
+    weights = _current_weights()
     parts: dict[str, float] = {}
     why: list[str] = []
     # Missing tags or base models are no evidence of likeness: they count as 0, so an
@@ -181,7 +191,7 @@ def similarity(
 
 
 def _rank(scored: list[tuple[float, str, ModelSnapshot]], limit: int) -> list[Recommendation]:
-    kept = [item for item in scored if item[0] >= _config["min_score"]]
+    kept = [item for item in scored if item[0] >= hubgate_settings["min_score"]]
     kept.sort(key=lambda item: (-item[0], -item[2].download_count, item[2].id))
     return [Recommendation(model.id, score, reason) for score, reason, model in kept[:limit]]
 
@@ -212,7 +222,7 @@ def score_for_user(
     their models, half the feedback-weighted mean over all of them."""
     global _last_for_user
     last = _last_for_user
-    key = (user, candidates, tuple(c.id for c in candidates), _config["weights"])
+    key = (user, candidates, tuple(c.id for c in candidates), _current_weights())
     if (
         last
         and all(a is b for a, b in zip(last[:2], key[:2], strict=True))

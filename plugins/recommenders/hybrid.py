@@ -14,23 +14,45 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from governance.hookspecs import ModelSnapshot, Recommendation, UserSnapshot, hookimpl
+from governance.hookspecs import (
+    ModelSnapshot,
+    PluginSettings,
+    Recommendation,
+    UserSnapshot,
+    hookimpl,
+)
 from plugins.recommenders import collaborative, content
 
 DEFAULT_BLEND = {"collaborative": 0.5, "content": 0.3, "popularity": 0.2}
-_config: dict[str, Any] = {"blend": dict(DEFAULT_BLEND)}
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    blend = {**DEFAULT_BLEND, **dict(config.get("blend", {}))}
-    if set(blend) != set(DEFAULT_BLEND):
-        raise ValueError(f"blend may only name {sorted(DEFAULT_BLEND)}")
-    if any(isinstance(w, bool) or not isinstance(w, int | float) or w < 0 for w in blend.values()):
-        raise ValueError("blend weights must be non-negative numbers")
-    if sum(blend.values()) <= 0:
-        raise ValueError("at least one blend weight must be positive")
-    _config["blend"] = blend
+def _blend_valid(blend: Mapping[str, Any]) -> bool:
+    merged = {**DEFAULT_BLEND, **blend}
+    return (
+        set(blend) <= set(DEFAULT_BLEND)
+        and all(
+            not isinstance(w, bool) and isinstance(w, int | float) and w >= 0
+            for w in blend.values()
+        )
+        and sum(merged.values()) > 0
+    )
+
+
+hubgate_settings = PluginSettings(
+    # A site may name only the weights it changes; the others keep their defaults.
+    defaults={"blend": {}},
+    types={"blend": dict},
+    checks={
+        "blend": (
+            _blend_valid,
+            f"non-negative numbers for some of {sorted(DEFAULT_BLEND)}, not all zero",
+        )
+    },
+)
+
+
+def _current_blend() -> dict[str, float]:
+    return {**DEFAULT_BLEND, **hubgate_settings["blend"]}
 
 
 def popularity(candidates: Sequence[ModelSnapshot]) -> dict[int, float]:
@@ -59,7 +81,7 @@ def _rank(scored: dict[int, tuple[float, str]], limit: int) -> list[Recommendati
 def hubgate_recommend_similar(
     model: ModelSnapshot, candidates: Sequence[ModelSnapshot], limit: int
 ) -> list[Recommendation]:
-    weights = _config["blend"]
+    weights = _current_blend()
     idf = content.tag_idf([model, *candidates])
     neighbors = dict(model.neighbors)
     pop = popularity(candidates)
@@ -101,7 +123,7 @@ def hubgate_recommend_for_user(
 ) -> list[Recommendation]:
     if not user.history:
         return cold_start(candidates, limit)
-    weights = _config["blend"]
+    weights = _current_blend()
     collab = collaborative.score_for_user(user, candidates)
     has_collab = any(h.neighbors for h in user.history)
     by_content = content.score_for_user(user, candidates)

@@ -6,23 +6,24 @@ type), in [0, 1]. Cheap and explainable; the baseline other recommenders are mea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from governance.hookspecs import ModelSnapshot, Recommendation, UserSnapshot, hookimpl
+from governance.hookspecs import (
+    ModelSnapshot,
+    PluginSettings,
+    Recommendation,
+    UserSnapshot,
+    hookimpl,
+)
 
 DEFAULT_MIN_SCORE = 0.15
-_config: dict[str, Any] = {"min_score": DEFAULT_MIN_SCORE}
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    min_score = config.get("min_score", DEFAULT_MIN_SCORE)
-    if isinstance(min_score, bool) or not isinstance(min_score, int | float):
-        raise ValueError("min_score must be a number")
-    if not 0 <= min_score <= 1:
-        raise ValueError("min_score must lie in [0, 1]")
-    _config["min_score"] = float(min_score)
+hubgate_settings = PluginSettings(
+    defaults={"min_score": DEFAULT_MIN_SCORE},
+    types={"min_score": float},
+    checks={"min_score": (lambda value: 0 <= value <= 1, "a number in [0, 1]")},
+)
 
 
 def similarity(a: ModelSnapshot, b: ModelSnapshot) -> tuple[float, str]:
@@ -43,7 +44,7 @@ def similarity(a: ModelSnapshot, b: ModelSnapshot) -> tuple[float, str]:
 
 
 def _rank(scored: list[tuple[float, str, ModelSnapshot]], limit: int) -> list[Recommendation]:
-    scored = [item for item in scored if item[0] >= _config["min_score"]]
+    scored = [item for item in scored if item[0] >= hubgate_settings["min_score"]]
     # Ties go to the more downloaded model, then the lower id, so results are stable.
     scored.sort(key=lambda item: (-item[0], -item[2].download_count, item[2].id))
     return [Recommendation(model.id, score, reason) for score, reason, model in scored[:limit]]

@@ -24,7 +24,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
 
 NAME = "clamav"
 CHUNK = 1 << 20
@@ -32,83 +32,87 @@ DEFAULT_PORT = 3310
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_STREAM_BYTES = 4 << 30
 MAX_REPLY_BYTES = 4096
-OPTIONS = frozenset({"socket", "host", "port", "timeout", "max_stream_bytes"})
-
-_config: dict[str, Any] = {}
 
 
 class ClamdError(RuntimeError):
     """clamd could not give a verdict; the scan must fail closed."""
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    unknown = set(config) - OPTIONS
-    if unknown:
-        raise ValueError(f"unknown clamav option(s): {', '.join(sorted(unknown))}")
-    path, host = config.get("socket"), config.get("host")
-    if path is not None and host is not None:
+def _one_daemon(settings: Mapping[str, Any]) -> None:
+    if settings["socket"] is not None and settings["host"] is not None:
         raise ValueError("configure either a clamav socket or a host, not both")
-    if path is not None and (not isinstance(path, str) or not path):
-        raise ValueError("socket must be the path of clamd's Unix socket")
-    if host is not None and (not isinstance(host, str) or not host):
-        raise ValueError("host must be a host name or address")
-    port = config.get("port", DEFAULT_PORT)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError("port must be an integer between 1 and 65535")
-    if "port" in config and host is None:
+    if settings["port"] is not None and settings["host"] is None:
         raise ValueError("port needs a host")
-    timeout = config.get("timeout", DEFAULT_TIMEOUT)
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError("timeout must be a positive number of seconds")
-    max_stream = config.get("max_stream_bytes", DEFAULT_MAX_STREAM_BYTES)
-    if isinstance(max_stream, bool) or not isinstance(max_stream, int) or max_stream < 1:
-        raise ValueError("max_stream_bytes must be a positive integer")
-    _config.clear()
-    if path is not None or host is not None:
-        _config.update(
-            socket=path, host=host, port=port, timeout=float(timeout), max_stream_bytes=max_stream
-        )
+
+
+_NONE = type(None)
+hubgate_settings = PluginSettings(
+    # Neither socket nor host: the plugin is not configured and abstains.
+    defaults={
+        "socket": None,
+        "host": None,
+        "port": None,
+        "timeout": DEFAULT_TIMEOUT,
+        "max_stream_bytes": DEFAULT_MAX_STREAM_BYTES,
+    },
+    types={
+        "socket": (str, _NONE),
+        "host": (str, _NONE),
+        "port": (int, _NONE),
+        "timeout": float,
+        "max_stream_bytes": int,
+    },
+    checks={
+        "socket": (bool, "the path of clamd's Unix socket"),
+        "host": (bool, "a host name or address"),
+        "port": (lambda value: 0 < value < 65536, "an integer between 1 and 65535"),
+        "timeout": (
+            lambda value: math.isfinite(value) and value > 0,
+            "a positive number of seconds",
+        ),
+        "max_stream_bytes": (lambda value: value >= 1, "a positive integer"),
+    },
+    validate=_one_daemon,
+)
 
 
 @hookimpl
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
-    if not _config:
+    if hubgate_settings["socket"] is None and hubgate_settings["host"] is None:
         return None  # not configured: abstain
     with open(file.path, "rb") as fh:
         size = fh.seek(0, 2)
         fh.seek(0)
-        limit = _config["max_stream_bytes"]
+        limit = hubgate_settings["max_stream_bytes"]
         if size > limit:
             return [_not_scanned(f"the file is {size} bytes, above max_stream_bytes ({limit})")]
         reply = _instream(fh)
     return _verdict(reply)
 
 
+def _port() -> int:
+    return hubgate_settings["port"] or DEFAULT_PORT
+
+
 def _daemon() -> str:
-    if _config["socket"] is not None:
-        return f"unix:{_config['socket']}"
-    return f"{_config['host']}:{_config['port']}"
+    if hubgate_settings["socket"] is not None:
+        return f"unix:{hubgate_settings['socket']}"
+    return f"{hubgate_settings['host']}:{_port()}"
 
 
 def _connect() -> socket.socket:
-    timeout = _config["timeout"]
+    timeout = hubgate_settings["timeout"]
     try:
-        if _config["socket"] is not None:
+        if hubgate_settings["socket"] is not None:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(timeout)
             try:
-                sock.connect(_config["socket"])
+                sock.connect(hubgate_settings["socket"])
             except BaseException:
                 sock.close()
                 raise
             return sock
-        return socket.create_connection((_config["host"], _config["port"]), timeout=timeout)
+        return socket.create_connection((hubgate_settings["host"], _port()), timeout=timeout)
     except OSError as exc:
         raise ClamdError(f"clamd at {_daemon()} is unreachable: {exc}") from exc
 

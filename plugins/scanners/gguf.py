@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from plugins.scanners._archive.findings import CappedFindings
 
 NAME = "gguf"
 MAGIC = b"GGUF"
@@ -42,7 +43,6 @@ MAX_TENSOR_NAME_BYTES = 63  # GGML_MAX_NAME is 64 including the terminating NUL
 MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_TEMPLATE_BYTES = 1 << 20
 MAX_ALIGNMENT = 1 << 30
-MAX_FINDINGS_PER_CODE = 20
 
 #: GGUF metadata value types: type -> struct format of a scalar (None: string or array).
 VALUE_TYPES: dict[int, str | None] = {
@@ -178,15 +178,13 @@ class _Reader:
 @dataclass
 class _Scan:
     file_size: int
-    findings: list[Finding] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    report: CappedFindings = field(
+        default_factory=lambda: CappedFindings("gguf", summary_key="finding_code")
+    )
     elements: int = 0
 
     def add(self, code: str, severity: Severity, message: str, **detail: Any) -> None:
-        seen = self.counts.get(code, 0)
-        self.counts[code] = seen + 1
-        if seen < MAX_FINDINGS_PER_CODE:
-            self.findings.append(_finding(code, severity, message, **detail))
+        self.report.add(code, severity, message, **detail)
 
 
 def _finding(code: str, severity: Severity, message: str, **detail: Any) -> Finding:
@@ -204,19 +202,10 @@ def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
         try:
             _scan(fh, head, scan)
         except _Stop as stop:
-            scan.findings.append(_finding(stop.code, Severity.HIGH, str(stop), **stop.detail))
-    for code, count in scan.counts.items():
-        if count > MAX_FINDINGS_PER_CODE:
-            scan.findings.append(
-                _finding(
-                    "more_findings",
-                    Severity.INFO,
-                    f"{count - MAX_FINDINGS_PER_CODE} more gguf.{code} findings were not listed.",
-                    finding_code=f"gguf.{code}",
-                    not_listed=count - MAX_FINDINGS_PER_CODE,
-                )
+            scan.report.findings.append(
+                _finding(stop.code, Severity.HIGH, str(stop), **stop.detail)
             )
-    return scan.findings
+    return scan.report.result()
 
 
 def _version(head: bytes) -> tuple[int, str]:

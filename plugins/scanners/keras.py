@@ -31,10 +31,10 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
+from plugins.scanners._archive.findings import CappedFindings
 
 NAME = "keras"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -57,13 +57,11 @@ DEFAULTS: dict[str, int] = {
     "max_hdf5_scan_bytes": 16 * GiB,
 }
 MAX_ZIP_MEMBERS = 100_000
-MAX_FINDINGS_PER_CODE = 20
 CHUNK = 1 << 20
 #: Bytes after a key in which its value must start and end; JSON that pads a key's value
 #: further than this is not what Keras writes.
 LOOKAHEAD = 4096
 
-_config: dict[str, int] = dict(DEFAULTS)
 
 _KEY = re.compile(rb'"(class_name|module|registered_name|function_type|function)"')
 _COLON = re.compile(r"\s*:\s*")
@@ -72,56 +70,11 @@ _ESCAPE = re.compile(rb"\\u00[2-7][0-9A-Fa-f]")
 _MARKERS = (b"model_config", b"keras_version")
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown keras option(s): {', '.join(sorted(unknown))}")
-    values = dict(DEFAULTS)
-    for key, value in config.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer")
-        values[key] = value
-    _config.update(values)
-
-
-@dataclass
-class _Report:
-    findings: list[Finding] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(
-        self, code: str, severity: Severity, message: str, member: str | None = None, **detail: Any
-    ) -> None:
-        seen = self.counts.get(code, 0)
-        self.counts[code] = seen + 1
-        if seen < MAX_FINDINGS_PER_CODE:
-            self.findings.append(
-                Finding(
-                    code=f"keras.{code}",
-                    severity=severity,
-                    message=message,
-                    member=member,
-                    detail=detail,
-                )
-            )
-
-    def result(self) -> list[Finding]:
-        for code, count in self.counts.items():
-            if count > MAX_FINDINGS_PER_CODE:
-                self.findings.append(
-                    Finding(
-                        code="keras.more_findings",
-                        severity=Severity.INFO,
-                        message=f"{count - MAX_FINDINGS_PER_CODE} more keras.{code} findings "
-                        "were not listed.",
-                        detail={
-                            "code": f"keras.{code}",
-                            "not_listed": count - MAX_FINDINGS_PER_CODE,
-                        },
-                    )
-                )
-        return self.findings
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types=dict.fromkeys(DEFAULTS, int),
+    checks=dict.fromkeys(DEFAULTS, (lambda value: value >= 1, "a positive integer")),
+)
 
 
 @hookimpl
@@ -177,7 +130,7 @@ def _scan_keras_zip(fh: BinaryIO) -> list[Finding] | None:
             "model.weights.npz",
         }:
             return None
-        report = _Report()
+        report = CappedFindings("keras")
         configs = [info for info in infos if info.filename == "config.json"]
         if len(configs) > 1:
             report.add(
@@ -193,8 +146,10 @@ def _scan_keras_zip(fh: BinaryIO) -> list[Finding] | None:
     return report.result()
 
 
-def _scan_zip_config(archive: zipfile.ZipFile, info: zipfile.ZipInfo, report: _Report) -> None:
-    limit = _config["max_config_bytes"]
+def _scan_zip_config(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, report: CappedFindings
+) -> None:
+    limit = hubgate_settings["max_config_bytes"]
     if info.file_size > limit:
         report.add(
             "config_too_large",
@@ -265,7 +220,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _walk_config(config: Any, report: _Report, *, member: str) -> None:
+def _walk_config(config: Any, report: CappedFindings, *, member: str) -> None:
     """Visit every object in the config without recursion (depth is the attacker's choice)."""
     stack: list[tuple[Any, str]] = [(config, "$")]
     while stack:
@@ -287,7 +242,7 @@ def _child(path: str, step: str) -> str:
     return path + step if len(path) < 400 else path
 
 
-def _check_object(node: dict[str, Any], path: str, report: _Report, member: str) -> None:
+def _check_object(node: dict[str, Any], path: str, report: CappedFindings, member: str) -> None:
     class_name = node.get("class_name")
     inner = node.get("config") if isinstance(node.get("config"), dict) else {}
     layer = inner.get("name") if isinstance(inner.get("name"), str) else node.get("name")
@@ -336,7 +291,7 @@ def _is_marshalled_code(value: Any) -> bool:
 
 
 def _check_origin(
-    node: dict[str, Any], where: dict[str, Any], report: _Report, member: str
+    node: dict[str, Any], where: dict[str, Any], report: CappedFindings, member: str
 ) -> None:
     module = node.get("module")
     registered = node.get("registered_name")
@@ -355,7 +310,7 @@ def _report_origin(
     package: str,
     node: Mapping[str, Any],
     where: dict[str, Any],
-    report: _Report,
+    report: CappedFindings,
     member: str | None,
 ) -> None:
     if package in KERAS_PACKAGES:
@@ -402,8 +357,8 @@ def _hdf5_user_block(fh: BinaryIO, size: int) -> bool:
 
 def _scan_hdf5(fh: BinaryIO, size: int) -> list[Finding] | None:
     """Search the file in chunks; each key found is decoded from the bytes that follow it."""
-    limit = min(size, _config["max_hdf5_scan_bytes"])
-    report = _Report()
+    limit = min(size, hubgate_settings["max_hdf5_scan_bytes"])
+    report = CappedFindings("keras")
     keras_marker = False
     fh.seek(0)
     window = b""
@@ -446,7 +401,7 @@ def _scan_hdf5(fh: BinaryIO, size: int) -> list[Finding] | None:
     return report.result()
 
 
-def _hdf5_key(key: str, window: bytes, end: int, base: int, report: _Report) -> None:
+def _hdf5_key(key: str, window: bytes, end: int, base: int, report: CappedFindings) -> None:
     text = window[end : end + LOOKAHEAD].decode("utf-8", errors="replace")
     colon = _COLON.match(text)
     if colon is None:

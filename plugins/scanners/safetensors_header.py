@@ -10,12 +10,10 @@ how malformed and polyglot files attack them. Only the header is read.
 from __future__ import annotations
 
 import json
-import math
 import struct
-from collections.abc import Mapping
 from typing import Any
 
-from governance.hookspecs import FileToScan, Finding, Severity, hookimpl
+from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
 
 NAME = "safetensors_header"
 #: safetensors' own reader refuses headers above 100 MB.
@@ -30,15 +28,11 @@ DTYPE_BITS = {
     "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
 }  # fmt: skip
 
-_config: dict[str, Any] = {"max_header_bytes": DEFAULT_MAX_HEADER_BYTES}
-
-
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    max_header = config.get("max_header_bytes", DEFAULT_MAX_HEADER_BYTES)
-    if isinstance(max_header, bool) or not isinstance(max_header, int) or max_header < 2:
-        raise ValueError("max_header_bytes must be an integer of at least 2")
-    _config["max_header_bytes"] = max_header
+hubgate_settings = PluginSettings(
+    defaults={"max_header_bytes": DEFAULT_MAX_HEADER_BYTES},
+    types={"max_header_bytes": int},
+    checks={"max_header_bytes": (lambda value: value >= 2, "an integer of at least 2")},
+)
 
 
 def _looks_like_safetensors(head: bytes) -> bool:
@@ -76,12 +70,13 @@ def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
                 )
             ]
         (length,) = struct.unpack("<Q", head[:8])
-        if length > _config["max_header_bytes"]:
+        max_header = hubgate_settings["max_header_bytes"]
+        if length > max_header:
             return [
                 _finding(
                     "header_too_large",
                     Severity.HIGH,
-                    f"The header claims {length} bytes, above the {_config['max_header_bytes']} "
+                    f"The header claims {length} bytes, above the {max_header} "
                     "byte limit loaders enforce.",
                     header_length=length,
                 )
@@ -102,11 +97,19 @@ def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicated = {key for key in keys if keys.count(key) > 1}
-    if duplicated:
-        raise _DuplicateKeyError(sorted(duplicated))
-    return dict(pairs)
+    # Linear in the number of keys: a hostile header may name hundreds of thousands of
+    # tensors, and counting each key in the list (as this once did) made the scan quadratic
+    # (issue 16). The common case, no duplicate, costs one dict build.
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    duplicated: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            duplicated.add(key)
+        seen.add(key)
+    raise _DuplicateKeyError(sorted(duplicated))
 
 
 class _DuplicateKeyError(ValueError):
@@ -200,18 +203,45 @@ def _check_tensor(name: str, info: Any, findings: list[Finding]) -> tuple[int, i
             )
         )
     else:
-        expected_bits = math.prod(info["shape"]) * bits
+        expected_bits = _element_count(info["shape"], limit=_MAX_ELEMENTS) * bits
         if expected_bits != (end - begin) * 8:
+            needs = (
+                f"{expected_bits / 8:g} bytes"
+                if expected_bits <= _MAX_ELEMENTS * bits
+                else "more bytes than any file holds"
+            )
             findings.append(
                 _finding(
                     "shape_mismatch",
                     Severity.HIGH,
                     f"Tensor {name!r} of shape {info['shape']} and dtype {info['dtype']} needs "
-                    f"{expected_bits / 8:g} bytes but its offsets span {end - begin}.",
+                    f"{needs} but its offsets span {end - begin}.",
                     tensor=name,
                 )
             )
     return begin, end
+
+
+#: Offsets are below 2**63 bytes, so no valid tensor has more elements than 2**66 (4-bit
+#: dtypes): any product above that is a mismatch whatever its exact value.
+_MAX_ELEMENTS = 2**66
+
+
+def _element_count(shape: list[int], *, limit: int) -> int:
+    """The product of ``shape``, or ``limit + 1`` once it exceeds ``limit``.
+
+    A hostile shape of many huge dimensions would make the exact product a number of
+    millions of digits, each multiplication slower than the last; stopping at the limit keeps
+    the check linear in the length of the shape.
+    """
+    if 0 in shape:
+        return 0
+    count = 1
+    for dim in shape:
+        count *= dim
+        if count > limit:
+            return limit + 1
+    return count
 
 
 def _is_index(value: Any) -> bool:

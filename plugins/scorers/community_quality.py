@@ -10,27 +10,19 @@ as ``(stars - 1) / 4``. Abstains when nobody has voted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from governance.hookspecs import Score, VersionSnapshot, hookimpl
+from governance.hookspecs import PluginSettings, Score, VersionSnapshot, hookimpl
 
 DEFAULTS = {"prior_mean": 3.5, "prior_votes": 20.0}
-_config: dict[str, float] = dict(DEFAULTS)
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    merged = {**DEFAULTS, **dict(config)}
-    mean, votes = merged["prior_mean"], merged["prior_votes"]
-    for name, value in (("prior_mean", mean), ("prior_votes", votes)):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{name} must be a number")
-    if not 1 <= mean <= 5:
-        raise ValueError("prior_mean must lie in [1, 5] stars")
-    if votes <= 0:
-        raise ValueError("prior_votes must be positive")
-    _config.update(prior_mean=float(mean), prior_votes=float(votes))
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types={"prior_mean": float, "prior_votes": float},
+    checks={
+        "prior_mean": (lambda value: 1 <= value <= 5, "a number of stars in [1, 5]"),
+        "prior_votes": (lambda value: value > 0, "a positive number"),
+    },
+)
 
 
 def bayesian_stars(version: VersionSnapshot) -> tuple[float, int, list[str]]:
@@ -51,7 +43,7 @@ def bayesian_stars(version: VersionSnapshot) -> tuple[float, int, list[str]]:
         total += local_total
         n += local_n
         sources.append(f"{local_n} Hubgate reviews averaging {local_total / local_n:.2f}")
-    prior_votes, prior_mean = _config["prior_votes"], _config["prior_mean"]
+    prior_votes, prior_mean = hubgate_settings["prior_votes"], hubgate_settings["prior_mean"]
     return (prior_votes * prior_mean + total) / (prior_votes + n), n, sources
 
 
@@ -60,8 +52,9 @@ def hubgate_score_version(version: VersionSnapshot) -> Score | None:
     stars, n, sources = bayesian_stars(version)
     if not n:
         return None
+    prior_votes, prior_mean = hubgate_settings["prior_votes"], hubgate_settings["prior_mean"]
     explanation = (
         f"{stars:.2f} stars, Bayesian average of {n} votes ({'; '.join(sources)}) with a "
-        f"prior of {_config['prior_votes']:g} votes at {_config['prior_mean']:g} stars."
+        f"prior of {prior_votes:g} votes at {prior_mean:g} stars."
     )
     return Score(name="community_quality", value=round((stars - 1) / 4, 4), explanation=explanation)

@@ -14,35 +14,26 @@ nobody downloaded or favorited the model.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
-from governance.hookspecs import Score, VersionSnapshot, hookimpl
+from governance.hookspecs import PluginSettings, Score, VersionSnapshot, hookimpl
 
 DEFAULTS = {"prior_rate": 0.03, "prior_downloads": 2000.0}
 FLOOR, CEILING = 0.005, 0.150
-_config: dict[str, float] = dict(DEFAULTS)
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    merged = {**DEFAULTS, **dict(config)}
-    for name in DEFAULTS:
-        value = merged[name]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{name} must be a number")
-    if not 0 < merged["prior_rate"] < 1:
-        raise ValueError("prior_rate must lie strictly between 0 and 1")
-    if merged["prior_downloads"] <= 0:
-        raise ValueError("prior_downloads must be positive")
-    _config.update(
-        prior_rate=float(merged["prior_rate"]), prior_downloads=float(merged["prior_downloads"])
-    )
+hubgate_settings = PluginSettings(
+    defaults=DEFAULTS,
+    types={"prior_rate": float, "prior_downloads": float},
+    checks={
+        "prior_rate": (lambda value: 0 < value < 1, "a number strictly between 0 and 1"),
+        "prior_downloads": (lambda value: value > 0, "a positive number"),
+    },
+)
 
 
 def smoothed_rate(favorites: int, downloads: int) -> float:
     """Favorites per download, pulled towards the prior rate while downloads are few."""
-    s, m = _config["prior_downloads"], _config["prior_rate"]
+    s, m = hubgate_settings["prior_downloads"], hubgate_settings["prior_rate"]
     return (favorites + s * m) / (max(downloads, favorites) + s)
 
 

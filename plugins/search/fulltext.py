@@ -5,27 +5,25 @@ base models and version names C, descriptions D) matched with an OR of the query
 ranked by ``ts_rank_cd``; names within trigram similarity of the query (pg_trgm) are added as
 ``typo`` matches, so "realstic vison" still finds "Realistic Vision". SQLite: the FTS5 table of
 the same columns ranked by bm25 with the same weights. Serves the ``lexical`` and ``hybrid``
-modes; filters are applied in the same scan (denormalised on the search documents, see
-governance.discovery.filters) so a filtered page is full.
+modes; filters are applied in the same scan (denormalised on the search documents) so a
+filtered page is full. Discovery's index and filters come from governance.discovery.public,
+the one API discovery publishes for search backends.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import reduce
-from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
 from django.db.models import F, FloatField, Value
 from django.db.models.functions import Greatest
 
-from governance.discovery.filters import filter_documents
-from governance.discovery.models import SearchDocument
-from governance.discovery.selectors import id_set
-from governance.hookspecs import SearchMatch, SearchRequest, hookimpl
+from governance.discovery.public import SearchDocument, filter_documents, id_set
+from governance.hookspecs import PluginSettings, SearchMatch, SearchRequest, hookimpl
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: ts_rank_cd weights for D, C, B, A; bm25 weights for name, keywords, facets, body.
@@ -35,19 +33,13 @@ BM25_WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 TYPO_WHEN_FEWER_THAN = 20
 #: The most matches ranked by ts_rank_cd per query (see ``_ranked``).
 RANK_POOL = 2000
-_config: dict[str, Any] = {"typo_threshold": 0.3}
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    threshold = config.get("typo_threshold", 0.3)
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not 0 < threshold <= 1
-    ):
-        raise ValueError("typo_threshold must be a number in (0, 1]")
-    _config["typo_threshold"] = float(threshold)
+hubgate_settings = PluginSettings(
+    defaults={"typo_threshold": 0.3},
+    types={"typo_threshold": float},
+    checks={"typo_threshold": (lambda value: 0 < value <= 1, "a number in (0, 1]")},
+)
 
 
 def words(query: str) -> list[str]:
@@ -98,7 +90,7 @@ def _postgres(query: str, terms: list[str], documents, limit: int) -> list[Searc
                     TrigramSimilarity("name", query), Value(0.0), output_field=FloatField()
                 )
             )
-            .filter(name__trigram_similar=query, similarity__gte=_config["typo_threshold"])
+            .filter(name__trigram_similar=query, similarity__gte=hubgate_settings["typo_threshold"])
             .order_by("-similarity", "model_id")
             .values_list("model_id", "similarity")[: limit - len(matches)]
         )

@@ -1,6 +1,6 @@
 """Semantic search backend: cosine similarity of all-MiniLM-L6-v2 sentence embeddings.
 
-The query is embedded on the CPU with numpy (governance.discovery.embeddings, no PyTorch) and
+The query is embedded on the CPU with numpy (through governance.discovery.public, no PyTorch) and
 compared with every stored model embedding in one matrix product. Finds "lifelike photo of a
 face" for "Realistic Vision" though they share no word. Serves ``semantic`` and ``hybrid``;
 abstains (``None``) when the embedding model is not installed or nothing is embedded yet, so
@@ -11,26 +11,28 @@ the user's visibility).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from governance.discovery import embeddings
-from governance.discovery.filters import filter_documents
-from governance.discovery.models import SearchDocument
-from governance.discovery.selectors import has_filters, id_set, nearest_models
-from governance.hookspecs import SearchMatch, SearchRequest, hookimpl
+from governance.discovery.public import (
+    EmbeddingModelMissing,
+    SearchDocument,
+    embed,
+    filter_documents,
+    has_filters,
+    id_set,
+    nearest_models,
+)
+from governance.hookspecs import PluginSettings, SearchMatch, SearchRequest, hookimpl
 
 #: With filters, how many more nearest models are looked at than asked for.
 OVERFETCH = 10
-_config: dict[str, Any] = {"min_similarity": 0.2}
 
 
-@hookimpl
-def hubgate_configure(config: Mapping[str, Any]) -> None:
-    value = config.get("min_similarity", 0.2)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
-        raise ValueError("min_similarity must be a number in [-1, 1]")
-    _config["min_similarity"] = float(value)
+hubgate_settings = PluginSettings(
+    defaults={"min_similarity": 0.2},
+    types={"min_similarity": float},
+    checks={"min_similarity": (lambda value: -1 <= value <= 1, "a number in [-1, 1]")},
+)
 
 
 @hookimpl
@@ -38,15 +40,15 @@ def hubgate_search_models(request: SearchRequest, limit: int) -> Sequence[Search
     if request.mode not in ("semantic", "hybrid") or not request.query.strip():
         return None
     try:
-        vector = embeddings.embed([request.query])[0]
-    except embeddings.EmbeddingModelMissing:
+        vector = embed([request.query])[0]
+    except EmbeddingModelMissing:
         return None
     nearest = [
         (pk, score)
         for pk, score in nearest_models(
             vector, limit=limit * OVERFETCH if has_filters(request) else limit
         )
-        if score >= _config["min_similarity"]
+        if score >= hubgate_settings["min_similarity"]
     ]
     if has_filters(request):
         # Nearest first, then the filters (one indexed query over those ids).

@@ -14,7 +14,7 @@ def _check(text: str):
 
 def test_it_loads_through_its_entry_point():
     info = {i.name: i for i in plugin_infos()}["moderation_lexicon"]
-    assert info.loaded and info.hooks == ("hubgate_configure", "hubgate_moderate_text")
+    assert info.loaded and info.hooks == ("hubgate_moderate_text",)
 
 
 @pytest.mark.parametrize("text", ["You are a fucking moron", "this is sh1t", "f*ck this model"])
@@ -60,7 +60,7 @@ def test_site_words_can_be_added_and_allowed():
             get_plugin_manager()
             assert _check("what a zorp").action is ModerationAction.HOLD
     finally:
-        lexicon.hubgate_configure({})
+        lexicon.hubgate_settings.apply({})
     assert _check("what a zorp").action is ModerationAction.ALLOW
 
 
@@ -74,5 +74,5 @@ def test_site_words_can_be_added_and_allowed():
 )
 def test_invalid_configuration_is_refused(config):
     with pytest.raises(ValueError):
-        lexicon.hubgate_configure(config)
-    lexicon.hubgate_configure({})
+        lexicon.hubgate_settings.apply(config)
+    lexicon.hubgate_settings.apply({})

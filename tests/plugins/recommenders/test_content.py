@@ -6,9 +6,9 @@ from tests.plugins.recommenders.snapshots import person, snap
 
 @pytest.fixture(autouse=True)
 def _defaults():
-    content.hubgate_configure({})
+    content.hubgate_settings.apply({})
     yield
-    content.hubgate_configure({})
+    content.hubgate_settings.apply({})
 
 
 def test_a_shared_rare_tag_counts_more_than_a_shared_common_one() -> None:
@@ -61,10 +61,12 @@ def test_for_user_abstains_without_history_and_explains_with_it() -> None:
 
 
 def test_configuration_is_validated() -> None:
-    with pytest.raises(ValueError, match="weights may only name"):
-        content.hubgate_configure({"weights": {"colour": 1}})
+    with pytest.raises(
+        ValueError, match="setting 'weights' must be non-negative numbers for some of"
+    ):
+        content.hubgate_settings.apply({"weights": {"colour": 1}})
     with pytest.raises(ValueError, match="min_score"):
-        content.hubgate_configure({"min_score": 2})
+        content.hubgate_settings.apply({"min_score": 2})
 
 
 def test_a_missing_embedding_does_not_penalise_a_candidate() -> None:
@@ -108,5 +110,5 @@ def test_for_user_scores_are_computed_once_per_hook_call() -> None:
     assert content.score_for_user(user, candidates) is first  # the hybrid asks again
     again = content.score_for_user(user, list(candidates))  # a new call: recomputed
     assert again is not first and again == first
-    content.hubgate_configure({"weights": {"tags": 1.0}})
+    content.hubgate_settings.apply({"weights": {"tags": 1.0}})
     assert content.score_for_user(user, candidates) != first

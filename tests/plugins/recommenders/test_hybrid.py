@@ -6,9 +6,9 @@ from tests.plugins.recommenders.snapshots import person, snap
 
 @pytest.fixture(autouse=True)
 def _defaults():
-    hybrid.hubgate_configure({})
+    hybrid.hubgate_settings.apply({})
     yield
-    hybrid.hubgate_configure({})
+    hybrid.hubgate_settings.apply({})
 
 
 def test_cold_start_recommends_what_is_popular_trending_and_good() -> None:
@@ -46,7 +46,11 @@ def test_similar_blends_and_stays_in_unit_interval() -> None:
 
 
 def test_blend_configuration_is_validated() -> None:
-    with pytest.raises(ValueError, match="blend may only name"):
-        hybrid.hubgate_configure({"blend": {"magic": 1}})
-    with pytest.raises(ValueError, match="at least one"):
-        hybrid.hubgate_configure({"blend": {"collaborative": 0, "content": 0, "popularity": 0}})
+    with pytest.raises(
+        ValueError, match="setting 'blend' must be non-negative numbers for some of"
+    ):
+        hybrid.hubgate_settings.apply({"blend": {"magic": 1}})
+    with pytest.raises(ValueError, match="not all zero"):
+        hybrid.hubgate_settings.apply(
+            {"blend": {"collaborative": 0, "content": 0, "popularity": 0}}
+        )

@@ -56,15 +56,15 @@ def test_for_user_follows_team_history() -> None:
 
 
 def test_min_score_is_configurable() -> None:
-    tag_overlap.hubgate_configure({"min_score": 0.99})
+    tag_overlap.hubgate_settings.apply({"min_score": 0.99})
     try:
         recs = hubgate_recommend_similar(snap(1, {"a", "b"}), [snap(2, {"a"})], limit=3)
         assert recs == []
     finally:
-        tag_overlap.hubgate_configure({})
+        tag_overlap.hubgate_settings.apply({})
 
 
 @pytest.mark.parametrize("bad", [2, -0.1, "high", True])
 def test_invalid_min_score_is_rejected(bad) -> None:
     with pytest.raises(ValueError, match="min_score"):
-        tag_overlap.hubgate_configure({"min_score": bad})
+        tag_overlap.hubgate_settings.apply({"min_score": bad})

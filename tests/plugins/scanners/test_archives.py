@@ -24,9 +24,9 @@ MiB = 1 << 20
 
 @pytest.fixture(autouse=True)
 def _default_limits() -> Iterator[None]:
-    archives.hubgate_configure({})
+    archives.hubgate_settings.apply({})
     yield
-    archives.hubgate_configure({})
+    archives.hubgate_settings.apply({})
 
 
 def write(tmp_path: Path, content: bytes, name: str = "upload.bin") -> FileToScan:
@@ -273,7 +273,7 @@ def test_extreme_compression_ratio_is_high_without_decompressing(tmp_path: Path)
 
 
 def test_declared_sizes_above_the_limits_are_high(tmp_path: Path) -> None:
-    archives.hubgate_configure({"max_member_bytes": 1000, "max_total_bytes": 2500})
+    archives.hubgate_settings.apply({"max_member_bytes": 1000, "max_total_bytes": 2500})
     content = zip_bytes({"a": os.urandom(2000), "b": os.urandom(200), "c": os.urandom(600)})
     found = scan(write(tmp_path, content))
     assert found == [
@@ -300,7 +300,7 @@ def test_overlapping_members_are_the_non_recursive_zip_bomb(tmp_path: Path) -> N
 
 
 def test_too_many_members_is_high(tmp_path: Path) -> None:
-    archives.hubgate_configure({"max_members": 10})
+    archives.hubgate_settings.apply({"max_members": 10})
     many = {f"f{i}": b"x" for i in range(11)}
     assert codes(write(tmp_path, zip_bytes(many))) == ["archive.too_many_members"]
     assert codes(write(tmp_path, tar_bytes(list(many.items())))) == ["archive.too_many_members"]
@@ -324,7 +324,7 @@ def test_gzip_tar_bomb_is_stopped_by_the_ratio_while_streaming(tmp_path: Path) -
 
 
 def test_streamed_tar_stops_at_a_member_too_large_to_skip(tmp_path: Path) -> None:
-    archives.hubgate_configure({"max_member_bytes": 1000})
+    archives.hubgate_settings.apply({"max_member_bytes": 1000})
     content = tar_bytes([("big", os.urandom(5000)), ("../after", b"x")], "w:xz")
     assert codes(write(tmp_path, content)) == ["archive.member_too_large"]
 
@@ -371,7 +371,7 @@ def test_archives_nested_beyond_the_depth_limit_are_high(tmp_path: Path) -> None
 
 
 def test_compressed_nested_zip_above_the_spool_limit_is_high(tmp_path: Path) -> None:
-    archives.hubgate_configure({"max_nested_bytes": 1000})
+    archives.hubgate_settings.apply({"max_nested_bytes": 1000})
     inner = zip_bytes({"a.bin": os.urandom(3000)}, zipfile.ZIP_STORED)
     found = scan(write(tmp_path, zip_bytes({"inner.zip": inner})))
     assert found == [("archive.nested_too_large", Severity.HIGH, "inner.zip")]
@@ -556,13 +556,13 @@ def test_gnu_sparse_members_are_not_inspected(tmp_path: Path) -> None:
 )
 def test_invalid_configuration_is_rejected(bad: dict) -> None:
     with pytest.raises(ValueError):
-        archives.hubgate_configure(bad)
+        archives.hubgate_settings.apply(bad)
 
 
 def test_configured_ratio_applies(tmp_path: Path) -> None:
     content = zip_bytes({"text.txt": b"abcd" * (MiB // 2)})
     assert codes(write(tmp_path, content)) == ["archive.compression_ratio"]
-    archives.hubgate_configure({"max_ratio": 5000})
+    archives.hubgate_settings.apply({"max_ratio": 5000})
     assert codes(write(tmp_path, content)) == []
 
 

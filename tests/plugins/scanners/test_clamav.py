@@ -91,9 +91,9 @@ def unix_clamd(fake: FakeClamd, tmp_path_factory) -> Iterator[str]:
     # A short directory: AF_UNIX paths are limited to about 100 bytes.
     path = str(tmp_path_factory.mktemp("clamd") / "clamd.ctl")
     server = serve(socketserver.ThreadingUnixStreamServer, path, fake)
-    clamav.hubgate_configure({"socket": path, "timeout": 5})
+    clamav.hubgate_settings.apply({"socket": path, "timeout": 5})
     yield path
-    clamav.hubgate_configure({})
+    clamav.hubgate_settings.apply({})
     server.shutdown()
     server.server_close()
 
@@ -102,9 +102,9 @@ def unix_clamd(fake: FakeClamd, tmp_path_factory) -> Iterator[str]:
 def tcp_clamd(fake: FakeClamd) -> Iterator[int]:
     server = serve(socketserver.ThreadingTCPServer, ("127.0.0.1", 0), fake)
     port = server.server_address[1]
-    clamav.hubgate_configure({"host": "127.0.0.1", "port": port, "timeout": 5})
+    clamav.hubgate_settings.apply({"host": "127.0.0.1", "port": port, "timeout": 5})
     yield port
-    clamav.hubgate_configure({})
+    clamav.hubgate_settings.apply({})
     server.shutdown()
     server.server_close()
 
@@ -112,7 +112,7 @@ def tcp_clamd(fake: FakeClamd) -> Iterator[int]:
 @pytest.fixture(autouse=True)
 def _unconfigured_afterwards() -> Iterator[None]:
     yield
-    clamav.hubgate_configure({})
+    clamav.hubgate_settings.apply({})
 
 
 def file_with(tmp_path: Path, content: bytes, name: str = "model.bin") -> FileToScan:
@@ -122,7 +122,7 @@ def file_with(tmp_path: Path, content: bytes, name: str = "model.bin") -> FileTo
 
 
 def test_without_configuration_the_plugin_abstains(tmp_path: Path) -> None:
-    clamav.hubgate_configure({})
+    clamav.hubgate_settings.apply({})
     assert hubgate_scan_file(file_with(tmp_path, EICAR)) is None
 
 
@@ -169,14 +169,14 @@ def test_clamd_stream_limit_is_a_medium_finding(unix_clamd, fake, tmp_path: Path
 
 
 def test_file_above_max_stream_bytes_is_not_sent(unix_clamd, fake, tmp_path: Path) -> None:
-    clamav.hubgate_configure({"socket": unix_clamd, "max_stream_bytes": 1000})
+    clamav.hubgate_settings.apply({"socket": unix_clamd, "max_stream_bytes": 1000})
     findings = hubgate_scan_file(file_with(tmp_path, bytes(1001)))
     assert [f.code for f in findings] == ["clamav.size_limit_exceeded"]
     assert fake.commands == []
 
 
 def test_unreachable_unix_socket_raises(tmp_path: Path) -> None:
-    clamav.hubgate_configure({"socket": str(tmp_path / "nobody-home.ctl"), "timeout": 1})
+    clamav.hubgate_settings.apply({"socket": str(tmp_path / "nobody-home.ctl"), "timeout": 1})
     with pytest.raises(ClamdError, match="unreachable"):
         hubgate_scan_file(file_with(tmp_path, b"data"))
 
@@ -185,7 +185,7 @@ def test_unreachable_tcp_port_raises(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    clamav.hubgate_configure({"host": "127.0.0.1", "port": port, "timeout": 1})
+    clamav.hubgate_settings.apply({"host": "127.0.0.1", "port": port, "timeout": 1})
     with pytest.raises(ClamdError, match="unreachable"):
         hubgate_scan_file(file_with(tmp_path, b"data"))
 
@@ -204,7 +204,7 @@ def test_daemon_that_hangs_up_without_a_verdict_raises(unix_clamd, fake, tmp_pat
 
 def test_daemon_that_never_answers_times_out_and_raises(unix_clamd, fake, tmp_path: Path) -> None:
     fake.hang = True
-    clamav.hubgate_configure({"socket": unix_clamd, "timeout": 0.3})
+    clamav.hubgate_settings.apply({"socket": unix_clamd, "timeout": 0.3})
     with pytest.raises(ClamdError, match="did not answer"):
         hubgate_scan_file(file_with(tmp_path, b"data"))
 
@@ -238,9 +238,9 @@ def test_configured_through_hubgate_settings_it_reports_infections(
         ({"socket": "/run/clamd.ctl", "timeout": 0}, "timeout"),
         ({"socket": "/run/clamd.ctl", "timeout": float("nan")}, "timeout"),
         ({"socket": "/run/clamd.ctl", "max_stream_bytes": -1}, "max_stream_bytes"),
-        ({"sock": "/run/clamd.ctl"}, "unknown"),
+        ({"sock": "/run/clamd.ctl"}, "not a setting"),
     ],
 )
 def test_invalid_configuration_is_rejected(config: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        clamav.hubgate_configure(config)
+        clamav.hubgate_settings.apply(config)

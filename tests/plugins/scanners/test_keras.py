@@ -90,9 +90,9 @@ def scan(file: FileToScan) -> list[tuple[str, Severity]] | None:
 
 @pytest.fixture(autouse=True)
 def _default_configuration():
-    keras.hubgate_configure({})
+    keras.hubgate_settings.apply({})
     yield
-    keras.hubgate_configure({})
+    keras.hubgate_settings.apply({})
 
 
 # --- Keras v3 zip -------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_config_that_cannot_be_trusted_is_high(tmp_path: Path, raw: bytes, code:
 
 
 def test_config_above_the_limit_is_high(tmp_path: Path) -> None:
-    keras.hubgate_configure({"max_config_bytes": 100})
+    keras.hubgate_settings.apply({"max_config_bytes": 100})
     file = write_keras(tmp_path / "m.keras", sequential(dense("d")))
     assert scan(file) == [("keras.config_too_large", Severity.HIGH)]
 
@@ -223,7 +223,7 @@ def test_encrypted_config_is_high(tmp_path: Path) -> None:
 )
 def test_invalid_configuration_is_rejected(bad: dict) -> None:
     with pytest.raises(ValueError):
-        keras.hubgate_configure(bad)
+        keras.hubgate_settings.apply(bad)
 
 
 # --- Legacy HDF5 ----------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_hdf5_that_is_not_keras_is_not_its_business(tmp_path: Path) -> None:
 
 
 def test_file_larger_than_the_scan_limit_is_medium(tmp_path: Path) -> None:
-    keras.hubgate_configure({"max_hdf5_scan_bytes": 1500})
+    keras.hubgate_settings.apply({"max_hdf5_scan_bytes": 1500})
     file = write_h5(tmp_path / "m.h5", keras2_model(DENSE_V2), filler=1000)
     assert scan(file) == [("keras.hdf5_partially_scanned", Severity.MEDIUM)]
 

@@ -6,6 +6,7 @@ import os
 import pickle
 import random
 import struct
+import tarfile
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from governance.hookspecs import FileToScan, Finding, Severity
 from plugins.scanners import pickle_opcodes
-from plugins.scanners.pickle_opcodes import hubgate_scan_file
+from plugins.scanners.pickle_opcodes import _opcodes, _reader, _rules, hubgate_scan_file
 from tests.plugins.scanners.pickle_corpus import (
     BUILD,
     DUP,
@@ -54,9 +55,9 @@ _RNG = random.Random(20261126)
 
 @pytest.fixture(autouse=True)
 def default_configuration():
-    pickle_opcodes.hubgate_configure({})
+    pickle_opcodes.hubgate_settings.apply({})
     yield
-    pickle_opcodes.hubgate_configure({})
+    pickle_opcodes.hubgate_settings.apply({})
 
 
 def scan(file: FileToScan) -> list[tuple[str, str, str | None]] | None:
@@ -358,7 +359,7 @@ def test_dangerous_globals_by_severity(tmp_path, module: str, name: str, severit
 def test_picklescan_deny_list_is_merged_in_whole() -> None:
     from picklescan.scanner import _unsafe_globals
 
-    policy = pickle_opcodes._Policy([])
+    policy = _rules._Policy([])
     for module, names in _unsafe_globals.items():
         for name in ["anything"] if names == "*" else [names] if isinstance(names, str) else names:
             verdict = policy.classify(module, name)
@@ -386,7 +387,7 @@ def test_configured_extra_safe_globals_are_allowed(tmp_path: Path) -> None:
         + glob("mypkg.sub", "Thing") + POP + glob("other", "Outer.Inner") + STOP
     )  # fmt: skip
     file = write(tmp_path, "x.pkl", data)
-    pickle_opcodes.hubgate_configure(
+    pickle_opcodes.hubgate_settings.apply(
         {
             "extra_safe_globals": [
                 "sklearn.linear_model.LogisticRegression",
@@ -401,7 +402,7 @@ def test_configured_extra_safe_globals_are_allowed(tmp_path: Path) -> None:
 
 
 def test_extra_safe_globals_cannot_allow_dangerous_ones(tmp_path: Path) -> None:
-    pickle_opcodes.hubgate_configure({"extra_safe_globals": ["os.system", "posix.*"]})
+    pickle_opcodes.hubgate_settings.apply({"extra_safe_globals": ["os.system", "posix.*"]})
     system_call(hubgate_scan_file(write(tmp_path, "x.pkl", payload(2))))
 
 
@@ -421,7 +422,7 @@ def test_extra_safe_globals_cannot_allow_dangerous_ones(tmp_path: Path) -> None:
 )
 def test_invalid_configuration_is_rejected(config) -> None:
     with pytest.raises(ValueError):
-        pickle_opcodes.hubgate_configure(config)
+        pickle_opcodes.hubgate_settings.apply(config)
 
 
 # --- Broken pickles ----------------------------------------------------------------------------
@@ -563,7 +564,7 @@ def test_corrupt_compressed_member_is_unreadable(tmp_path: Path) -> None:
 def test_zip_bomb_stops_at_the_byte_budget(tmp_path: Path) -> None:
     bomb = proto(4) + b"\x8e" + struct.pack("<Q", 8_000_000) + bytes(8_000_000) + STOP
     data = make_zip([("archive/data.pkl", bomb)], zipfile.ZIP_DEFLATED)
-    pickle_opcodes.hubgate_configure({"max_total_bytes": 1024 * 1024})
+    pickle_opcodes.hubgate_settings.apply({"max_total_bytes": 1024 * 1024})
     findings = hubgate_scan_file(write(tmp_path, "m.pt", data))
     assert [(f.code, f.detail["limit"]) for f in findings] == [
         ("pickle.scan_limit", "max_total_bytes")
@@ -576,7 +577,7 @@ def test_large_payloads_of_stored_data_are_seeked_over_not_read(tmp_path: Path) 
         fh.write(proto(4) + b"\x8e" + struct.pack("<Q", 256 * 1024**2))
         fh.seek(256 * 1024**2, os.SEEK_CUR)  # a sparse hole: nothing is written or read
         fh.write(POP + payload(2)[2:])
-    pickle_opcodes.hubgate_configure({"max_total_bytes": 1024 * 1024})
+    pickle_opcodes.hubgate_settings.apply({"max_total_bytes": 1024 * 1024})
     file = FileToScan(path=path, name="sparse.pkl", size=path.stat().st_size)
     system_call(hubgate_scan_file(file))
 
@@ -595,14 +596,14 @@ def test_archives_nested_too_deep_are_a_scan_limit(tmp_path: Path) -> None:
 def test_too_many_members_is_a_scan_limit(tmp_path: Path) -> None:
     members = [(f"archive/data/{i}", bytes(8)) for i in range(10)]
     data = make_zip([*members, ("archive/data.pkl", payload(2))])
-    pickle_opcodes.hubgate_configure({"max_members": 5, "picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply({"max_members": 5, "picklescan_cross_check": False})
     findings = hubgate_scan_file(write(tmp_path, "m.pt", data))
     assert [(f.code, f.detail["limit"]) for f in findings] == [("pickle.scan_limit", "max_members")]
 
 
 def test_too_many_opcodes_is_a_scan_limit(tmp_path: Path) -> None:
     data = proto(2) + (EMPTY_TUPLE + POP) * 100 + payload(2)[2:]
-    pickle_opcodes.hubgate_configure({"max_opcodes": 50, "picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply({"max_opcodes": 50, "picklescan_cross_check": False})
     [finding] = hubgate_scan_file(write(tmp_path, "x.pkl", data))
     assert (finding.code, finding.detail["limit"]) == ("pickle.scan_limit", "max_opcodes")
 
@@ -610,7 +611,7 @@ def test_too_many_opcodes_is_a_scan_limit(tmp_path: Path) -> None:
 def test_picklescan_cross_check_reports_what_it_flags_and_we_did_not(tmp_path: Path) -> None:
     # Past our opcode bound, picklescan (which has none) still sees the payload.
     data = proto(2) + (EMPTY_TUPLE + POP) * 100 + payload(2)[2:]
-    pickle_opcodes.hubgate_configure({"max_opcodes": 50})
+    pickle_opcodes.hubgate_settings.apply({"max_opcodes": 50})
     findings = hubgate_scan_file(write(tmp_path, "x.pkl", data))
     [cross] = only(findings, "pickle.picklescan_dangerous")
     assert cross.severity is Severity.HIGH
@@ -620,7 +621,9 @@ def test_picklescan_cross_check_reports_what_it_flags_and_we_did_not(tmp_path: P
 
 def test_too_long_a_stream_is_a_scan_limit(tmp_path: Path) -> None:
     data = proto(2) + (EMPTY_TUPLE + POP) * 2000 + payload(2)[2:]
-    pickle_opcodes.hubgate_configure({"max_stream_bytes": 1024, "picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply(
+        {"max_stream_bytes": 1024, "picklescan_cross_check": False}
+    )
     [finding] = hubgate_scan_file(write(tmp_path, "x.pkl", data))
     assert (finding.code, finding.detail["limit"]) == ("pickle.scan_limit", "max_stream_bytes")
 
@@ -667,10 +670,56 @@ def test_findings_are_json_serialisable_and_sorted_by_severity(tmp_path: Path) -
 def test_memory_of_the_walk_is_not_the_file(tmp_path: Path) -> None:
     # A huge string payload is skipped, not read: the walker keeps no more than its cap.
     data = proto(4) + b"X" + struct.pack("<I", 5_000_000) + b"a" * 5_000_000 + POP + payload(4)[2:]
-    stream = pickle_opcodes._walk(
-        pickle_opcodes._Reader(io.BytesIO(data), pickle_opcodes._Budget(10**9)),
+    stream = _opcodes._walk(
+        _reader._Reader(io.BytesIO(data), _reader._Budget(10**9)),
         max_stream_bytes=10_000,
         max_opcodes=1000,
     )
     assert stream.stopped and stream.limit is None
     assert ("posix", "system") in stream.globals or ("nt", "system") in stream.globals
+
+
+# --- The shared hostile-archive reader ---------------------------------------------------------
+
+
+def _tar_with_pax(members: list[tuple[str, bytes]], pax: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.pax_headers = pax
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_a_tar_pax_header_that_would_stall_tarfile_is_refused(tmp_path: Path) -> None:
+    # Long digit runs make Python 3.11's tarfile regexes backtrack (CVE-2024-6232); the
+    # shared tar guard refuses the header before tarfile parses it, as the archives scanner.
+    data = _tar_with_pax([("data.pkl", payload(2))], {"comment": "9" * 200})
+    findings = hubgate_scan_file(write(tmp_path, "x.tar", data))
+    [refused] = only(findings, "pickle.unreadable_archive")
+    assert refused.severity is Severity.HIGH
+    assert "stall tar readers" in refused.message
+
+
+def test_a_truncated_tar_member_is_scanned_as_far_as_it_goes(tmp_path: Path) -> None:
+    data = make_tar([("data.pkl", payload(2) + bytes(4000))])
+    cut = data[: 512 + 512 + len(payload(2)) + 100]
+    findings = hubgate_scan_file(write(tmp_path, "x.tar", cut))
+    system_call(findings, "data.pkl")
+    assert only(findings, "pickle.unreadable_archive")
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_pickle_and_archive_scanners_see_the_same_zip_members(tmp_path: Path) -> None:
+    # Junk before the zip and a member named twice: both scanners read the one central
+    # directory through the shared reader, so both name the same members.
+    from plugins.scanners import archives
+
+    data = b"junk" * 100 + make_zip([("a/data.pkl", payload(2)), ("a/data.pkl", b"plain")])
+    file = write(tmp_path, "x.zip", data)
+    pickle_members = {f.member for f in hubgate_scan_file(file) if f.member}
+    archive_members = {f.member for f in archives.hubgate_scan_file(file) if f.member}
+    assert pickle_members == {"a/data.pkl"}
+    assert archive_members == {"a/data.pkl"}

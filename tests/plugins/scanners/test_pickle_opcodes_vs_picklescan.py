@@ -42,9 +42,9 @@ from tests.plugins.scanners.pickle_corpus import (
 @pytest.fixture(autouse=True)
 def our_walk_only(caplog):
     caplog.set_level(logging.CRITICAL, logger="picklescan")
-    pickle_opcodes.hubgate_configure({"picklescan_cross_check": False})
+    pickle_opcodes.hubgate_settings.apply({"picklescan_cross_check": False})
     yield
-    pickle_opcodes.hubgate_configure({})
+    pickle_opcodes.hubgate_settings.apply({})
 
 
 def picklescan_dangerous(path: Path) -> set[tuple[str, str]] | str:

@@ -95,17 +95,17 @@ def test_huge_header_is_refused_without_reading_it(tmp_path: Path) -> None:
 
 
 def test_configured_header_limit_applies(good: FileToScan) -> None:
-    safetensors_header.hubgate_configure({"max_header_bytes": 16})
+    safetensors_header.hubgate_settings.apply({"max_header_bytes": 16})
     try:
         assert scan(good) == ["safetensors.header_too_large"]
     finally:
-        safetensors_header.hubgate_configure({})
+        safetensors_header.hubgate_settings.apply({})
 
 
 @pytest.mark.parametrize("bad", [-1, "big", True, 1])
 def test_invalid_configuration_is_rejected(bad) -> None:
     with pytest.raises(ValueError, match="max_header_bytes"):
-        safetensors_header.hubgate_configure({"max_header_bytes": bad})
+        safetensors_header.hubgate_settings.apply({"max_header_bytes": bad})
 
 
 @pytest.mark.parametrize(
@@ -197,3 +197,70 @@ def test_hidden_payload_after_the_last_tensor_is_high(tmp_path: Path) -> None:
         ("safetensors.trailing_data", Severity.HIGH)
     ]
     assert findings[0].detail["unaccounted_bytes"] == len(payload)
+
+
+def _many_tensors_header(count: int) -> bytes:
+    """A header naming ``count`` one-element F32 tensors laid end to end, built as text."""
+    entries = (
+        f'"t{i}": {{"dtype": "F32", "shape": [1], "data_offsets": [{4 * i}, {4 * i + 4}]}}'
+        for i in range(count)
+    )
+    return ("{" + ", ".join(entries) + "}").encode()
+
+
+# Regression (issue 16): duplicate keys were counted with list.count per key, so a
+# 60,000-tensor header took over a minute to scan; each of these scans a header that size
+# and would take that long again if any check became quadratic in the number of tensors.
+MANY = 60_000
+
+
+def test_a_header_of_sixty_thousand_valid_tensors_is_clean(tmp_path: Path) -> None:
+    raw = _many_tensors_header(MANY)
+    file = write_safetensors(tmp_path / "x.safetensors", {}, bytes(4 * MANY), raw_header=raw)
+    assert scan(file) == []
+
+
+def test_a_duplicate_key_among_sixty_thousand_tensors_is_found(tmp_path: Path) -> None:
+    raw = (
+        _many_tensors_header(MANY)[:-1]
+        + b', "t7": {"dtype": "U8", "shape": [0], '
+        + (f'"data_offsets": [{4 * MANY}, {4 * MANY}]}}}}'.encode())
+    )
+    findings = hubgate_scan_file(
+        write_safetensors(tmp_path / "x.safetensors", {}, bytes(4 * MANY), raw_header=raw)
+    )
+    assert [f.code for f in findings] == ["safetensors.duplicate_key"]
+    assert findings[0].detail["keys"] == ["t7"]
+
+
+def test_layout_checks_over_sixty_thousand_tensors_report_each_problem(tmp_path: Path) -> None:
+    # Every tensor is one element, so the data section is short by one tensor and the last
+    # one runs past it; a gap before every 10,000th tensor.
+    tensors = {}
+    offset = 0
+    for i in range(MANY):
+        if i and i % 10_000 == 0:
+            offset += 4
+        tensors[f"t{i}"] = {"dtype": "F32", "shape": [1], "data_offsets": [offset, offset + 4]}
+        offset += 4
+    file = write_safetensors(tmp_path / "x.safetensors", tensors, bytes(offset - 4))
+    codes = scan(file)
+    assert codes == ["safetensors.offsets_gap"] * 5 + ["safetensors.offsets_out_of_range"]
+
+
+def test_a_shape_of_many_huge_dimensions_is_a_mismatch_without_multiplying_it_out(
+    tmp_path: Path,
+) -> None:
+    # The exact product would be a number of over a million digits.
+    tensors = {"a": {"dtype": "F32", "shape": [2**62] * 20_000, "data_offsets": [0, 4]}}
+    findings = hubgate_scan_file(write_safetensors(tmp_path / "x.safetensors", tensors, bytes(4)))
+    assert [f.code for f in findings] == ["safetensors.shape_mismatch"]
+    assert "more bytes than any file holds" in findings[0].message
+
+
+def test_a_zero_dimension_makes_an_empty_tensor_whatever_the_others(tmp_path: Path) -> None:
+    tensors = {
+        "a": {"dtype": "F32", "shape": [2**62, 2**62, 0], "data_offsets": [0, 0]},
+        "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+    }
+    assert scan(write_safetensors(tmp_path / "x.safetensors", tensors, bytes(4))) == []

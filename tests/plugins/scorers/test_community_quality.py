@@ -6,9 +6,9 @@ from tests.plugins.scorers.versions import version
 
 @pytest.fixture(autouse=True)
 def _defaults():
-    community_quality.hubgate_configure({})
+    community_quality.hubgate_settings.apply({})
     yield
-    community_quality.hubgate_configure({})
+    community_quality.hubgate_settings.apply({})
 
 
 def test_three_perfect_votes_are_not_a_perfect_score() -> None:
@@ -38,11 +38,11 @@ def test_abstains_without_votes() -> None:
 
 
 def test_prior_is_configurable_and_checked() -> None:
-    community_quality.hubgate_configure({"prior_mean": 3.0, "prior_votes": 1})
+    community_quality.hubgate_settings.apply({"prior_mean": 3.0, "prior_votes": 1})
     assert (
         community_quality.hubgate_score_version(version(rating=5.0, rating_count=1)).value == 0.75
     )
     with pytest.raises(ValueError, match="prior_mean"):
-        community_quality.hubgate_configure({"prior_mean": 9})
+        community_quality.hubgate_settings.apply({"prior_mean": 9})
     with pytest.raises(ValueError, match="prior_votes"):
-        community_quality.hubgate_configure({"prior_votes": 0})
+        community_quality.hubgate_settings.apply({"prior_votes": 0})

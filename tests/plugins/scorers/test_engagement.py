@@ -8,9 +8,9 @@ from tests.plugins.scorers.versions import version
 
 @pytest.fixture(autouse=True)
 def _defaults():
-    engagement.hubgate_configure({})
+    engagement.hubgate_settings.apply({})
     yield
-    engagement.hubgate_configure({})
+    engagement.hubgate_settings.apply({})
 
 
 def test_kept_models_outscore_tried_ones() -> None:
@@ -52,11 +52,11 @@ def test_abstains_without_downloads_or_favorites() -> None:
 
 
 def test_prior_is_configurable_and_checked() -> None:
-    engagement.hubgate_configure({"prior_downloads": 1})
+    engagement.hubgate_settings.apply({"prior_downloads": 1})
     assert engagement.smoothed_rate(10, 40) == pytest.approx((10 + 0.03) / 41)
     with pytest.raises(ValueError, match="prior_rate"):
-        engagement.hubgate_configure({"prior_rate": 1.5})
+        engagement.hubgate_settings.apply({"prior_rate": 1.5})
     with pytest.raises(ValueError, match="prior_downloads"):
-        engagement.hubgate_configure({"prior_downloads": 0})
+        engagement.hubgate_settings.apply({"prior_downloads": 0})
     with pytest.raises(ValueError, match="must be a number"):
-        engagement.hubgate_configure({"prior_rate": "high"})
+        engagement.hubgate_settings.apply({"prior_rate": "high"})

@@ -48,7 +48,7 @@ def test_query_words_never_reach_the_engine_as_syntax():
 @pytest.mark.parametrize("config", [{"typo_threshold": 0}, {"typo_threshold": "high"}])
 def test_fulltext_refuses_a_bad_configuration(config):
     with pytest.raises(ValueError):
-        fulltext.hubgate_configure(config)
+        fulltext.hubgate_settings.apply(config)
 
 
 @pytest.mark.postgres
