@@ -148,17 +148,17 @@ def _check_id(
         f"entry {expected}" if entry.pk == expected + 1 else f"entries {expected}-{entry.pk - 1}"
     )
     if last is None:
-        where = f"the log starts at entry {entry.pk}"
+        gap = f"no {missing}: the log starts at entry {entry.pk}"
         linked = entry.prev_hash == GENESIS_HASH
     else:
-        where = f"between entries {last.pk} and {entry.pk}"
+        gap = f"no {missing} between entries {last.pk} and {entry.pk}"
         linked = entry.prev_hash == last.hash
     if linked and not entry.is_keyed:
         # Before the chain was keyed, ids came from a database sequence, which skips the id
         # of a rolled-back append; the intact link shows nothing was taken out there.
-        notes.append((expected, f"no {missing} {where}: ids skipped by rolled-back appends"))
+        notes.append((expected, f"{gap}: ids skipped by appends rolled back before keying"))
         return
-    problems.append((expected, f"missing: no {missing} {where} (deleted?)"))
+    problems.append((expected, f"missing: {gap} (deleted?)"))
 
 
 def _key_problems(

@@ -26,7 +26,7 @@ def test_verify_exits_0_and_prints_the_head_hash_to_keep(entries) -> None:
     out = run("verify")
     assert "OK: 5 entries verified." in out
     assert f"Head: entry {entries[-1].pk}, 5 entries, hash {entries[-1].hash}" in out
-    assert "Record this head hash outside Hubgate" in out
+    assert "Keep this head outside Hubgate (`audit anchor` does" in out
 
 
 def test_verify_exits_1_and_lists_each_problem(entries) -> None:
@@ -49,7 +49,9 @@ def test_verify_with_an_anchor_that_is_gone_fails(entries) -> None:
     assert "OK" in run("verify", "--anchor", entries[2].hash)
 
 
-def test_export_json_has_every_hashed_field_and_can_be_verified_offline(entries, user) -> None:
+def test_export_json_has_every_hashed_field_and_can_be_verified_offline_with_the_key(
+    entries, user, settings
+) -> None:
     record(action="waiver.granted", actor=user, after={"scope": "version"}, object_id="9")
     rows = json.loads(run("export", "--format", "json"))
     assert [r["id"] for r in rows] == list(AuditEntry.objects.values_list("pk", flat=True))
@@ -59,10 +61,13 @@ def test_export_json_has_every_hashed_field_and_can_be_verified_offline(entries,
         user.pk,
         {"scope": "version"},
     )
+    key = settings.HUBGATE_AUDIT_KEY.encode()
     for row in rows:
-        fields = {k: row[k] for k in row if k not in ("id", "actor_id", "hash")}
+        assert row["hash_algorithm"] == "hmac-sha256"
+        fields = {k: row[k] for k in row if k not in ("id", "actor_id", "hash", "hash_algorithm")}
         fields["created_at"] = dt.datetime.fromisoformat(row["created_at"])
-        assert chain_hash(**fields) == row["hash"]
+        assert chain_hash(key=key, **fields) == row["hash"]
+        assert chain_hash(key=None, **fields) != row["hash"]
 
 
 def test_export_csv_to_a_file_since_a_time(entries, tmp_path) -> None:
@@ -86,7 +91,7 @@ def test_export_of_an_empty_log_is_valid(db) -> None:
     assert json.loads(run("export")) == []
     assert run("export", "--format", "csv").splitlines() == [
         "id,created_at,actor_id,actor_repr,action,object_type,object_id,object_repr,before,"
-        "after,request_id,prev_hash,hash"
+        "after,request_id,prev_hash,hash,hash_algorithm"
     ]
 
 
