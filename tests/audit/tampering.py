@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from governance.audit.models import GENESIS_HASH, AuditEntry, AuditHead, chain_hash, head_mac
 
@@ -93,3 +94,42 @@ def delete_and_recompute(entry_id: int, *, key: bytes | None, algorithm: str = "
         else hashlib.sha256(f"{tail}:{prev_hash}:{count}".encode()).hexdigest()
     )
     put_head(last_entry_id=tail, last_hash=prev_hash, count=count, mac=forged_mac)
+
+
+def write_unkeyed_log(*, ids: list[int]) -> None:
+    """Entries as a Hubgate release before the keyed chain wrote them: plain SHA-256."""
+    prev_hash = GENESIS_HASH
+    moment = timezone.now()
+    for entry_id in ids:
+        digest = chain_hash(
+            key=None,
+            prev_hash=prev_hash,
+            created_at=moment,
+            actor_repr="system",
+            action="version.submitted",
+            object_type="catalog.modelversion",
+            object_id=str(entry_id),
+            object_repr="",
+            before=None,
+            after=None,
+            request_id="",
+        )
+        raw_sql(
+            "INSERT INTO audit_auditentry (id, created_at, actor_repr, action, object_type,"
+            " object_id, object_repr, request_id, prev_hash, hash, hash_algorithm) VALUES (%s,"
+            " %s, 'system', 'version.submitted', 'catalog.modelversion', %s, '', '', %s, %s,"
+            " 'sha256')",
+            [
+                entry_id,
+                connection.ops.adapt_datetimefield_value(moment),
+                str(entry_id),
+                prev_hash,
+                digest,
+            ],
+        )
+        prev_hash = digest
+    raw_sql(
+        "INSERT INTO audit_audithead (id, last_entry_id, last_hash, count, updated_at, mac)"
+        " VALUES (1, %s, %s, %s, %s, '')",
+        [ids[-1], prev_hash, len(ids), connection.ops.adapt_datetimefield_value(moment)],
+    )

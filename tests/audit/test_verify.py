@@ -5,10 +5,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.audit.anchors import Anchor
-from governance.audit.models import GENESIS_HASH, AuditEntry, chain_hash, iso_utc
+from governance.audit.models import AuditEntry, iso_utc
 from governance.audit.selectors import verify_chain
 from governance.audit.services import record, rekey
-from tests.audit.tampering import delete_and_recompute, head_row, put_head, raw_sql
+from tests.audit.tampering import (
+    delete_and_recompute,
+    head_row,
+    put_head,
+    raw_sql,
+    write_unkeyed_log,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -279,42 +285,3 @@ def test_an_unkeyed_entry_rewritten_after_sealing_breaks_the_keyed_link(db) -> N
     delete_and_recompute(2, key=None)  # the unkeyed part recomputed; the keyed seal is not
     problems = verify_chain().problems
     assert (4, "hash does not match content") in problems
-
-
-def write_unkeyed_log(*, ids: list[int]) -> None:
-    """Entries as a Hubgate release before the keyed chain wrote them: plain SHA-256."""
-    prev_hash = GENESIS_HASH
-    moment = timezone.now()
-    for entry_id in ids:
-        digest = chain_hash(
-            key=None,
-            prev_hash=prev_hash,
-            created_at=moment,
-            actor_repr="system",
-            action="version.submitted",
-            object_type="catalog.modelversion",
-            object_id=str(entry_id),
-            object_repr="",
-            before=None,
-            after=None,
-            request_id="",
-        )
-        raw_sql(
-            "INSERT INTO audit_auditentry (id, created_at, actor_repr, action, object_type,"
-            " object_id, object_repr, request_id, prev_hash, hash, hash_algorithm) VALUES (%s,"
-            " %s, 'system', 'version.submitted', 'catalog.modelversion', %s, '', '', %s, %s,"
-            " 'sha256')",
-            [
-                entry_id,
-                connection.ops.adapt_datetimefield_value(moment),
-                str(entry_id),
-                prev_hash,
-                digest,
-            ],
-        )
-        prev_hash = digest
-    raw_sql(
-        "INSERT INTO audit_audithead (id, last_entry_id, last_hash, count, updated_at, mac)"
-        " VALUES (1, %s, %s, %s, %s, '')",
-        [ids[-1], prev_hash, len(ids), connection.ops.adapt_datetimefield_value(moment)],
-    )
