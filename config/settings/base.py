@@ -19,7 +19,7 @@ INSECURE_DEFAULT_SECRET_KEY = "django-insecure-hubgate-development-only"  # noqa
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
 # The audit chain's HMAC key, likewise refused by production.py while it is the default.
-INSECURE_DEFAULT_AUDIT_KEY = "hubgate-development-only-audit-key"  # noqa: S105
+INSECURE_DEFAULT_AUDIT_KEY = "hubgate-development-only-audit-key"
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

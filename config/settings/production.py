@@ -18,9 +18,7 @@ HUBGATE_AUDIT_KEY = env.str("HUBGATE_AUDIT_KEY", default="")
 _problems = []
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
     _problems.append("DJANGO_SECRET_KEY must be set to a random value of 50+ characters")
-if not HUBGATE_AUDIT_KEY or HUBGATE_AUDIT_KEY == INSECURE_DEFAULT_AUDIT_KEY or (
-    len(HUBGATE_AUDIT_KEY) < 32
-):
+if HUBGATE_AUDIT_KEY == INSECURE_DEFAULT_AUDIT_KEY or len(HUBGATE_AUDIT_KEY) < 32:
     _problems.append("HUBGATE_AUDIT_KEY must be set to a random value of 32+ characters")
 if DEBUG:
     _problems.append("DJANGO_DEBUG must be off")
