@@ -67,6 +67,8 @@ class Anchor:
 
 
 class AnchorStore(Protocol):
+    """Where anchors go: ``append`` one, ``read`` every one written (in any order)."""
+
     def append(self, anchor: Anchor) -> None: ...
 
     def read(self) -> Iterator[Anchor]: ...
@@ -163,7 +165,7 @@ class S3AnchorStore:
                     raise ValueError(f"s3://{self.bucket}/{item['Key']}: {exc}") from exc
 
 
-def anchor_store(destination: str | None = None) -> FileAnchorStore | S3AnchorStore:
+def anchor_store(destination: str | None = None) -> AnchorStore:
     """The store ``destination`` (default ``settings.HUBGATE_AUDIT_ANCHOR``) names."""
     url = settings.HUBGATE_AUDIT_ANCHOR if destination is None else destination
     if not url:
