@@ -18,6 +18,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 INSECURE_DEFAULT_SECRET_KEY = "django-insecure-hubgate-development-only"  # noqa: S105
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+# The audit chain's HMAC key, likewise refused by production.py while it is the default.
+INSECURE_DEFAULT_AUDIT_KEY = "hubgate-development-only-audit-key"
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -249,6 +251,31 @@ HUBGATE_LICENSE_DECISION_MAX_DAYS = env.int("HUBGATE_LICENSE_DECISION_MAX_DAYS",
 HUBGATE_WAIVER_MAX_DAYS = env.int("HUBGATE_WAIVER_MAX_DAYS", default=180)
 #: A scan that failed this many times (worker lost each time) is recorded as an error.
 HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
+
+# --- Audit log (governance.audit) ---------------------------------------------------------
+#: The secret that keys the audit chain (HMAC-SHA256). Keep it outside the database, so that
+#: someone who can write to the database cannot recompute the chain; changing it makes every
+#: entry written under the old one fail `audit verify`.
+HUBGATE_AUDIT_KEY = env.str("HUBGATE_AUDIT_KEY", default=INSECURE_DEFAULT_AUDIT_KEY)
+#: Where `audit anchor` (and beat, every HUBGATE_AUDIT_ANCHOR_SECONDS) copies the head:
+#: file:///path (JSON lines, append-only) or s3://bucket/prefix (S3 Object Lock); unset: nowhere.
+HUBGATE_AUDIT_ANCHOR = env.str("HUBGATE_AUDIT_ANCHOR", default="")
+HUBGATE_AUDIT_ANCHOR_SECONDS = env.int("HUBGATE_AUDIT_ANCHOR_SECONDS", default=60 * 60)
+#: S3 anchors: Object Lock mode (COMPLIANCE: nobody can delete; GOVERNANCE: a privileged role
+#: can), days each anchor is retained, and the endpoint/region for S3-compatible stores.
+HUBGATE_AUDIT_ANCHOR_LOCK_MODE = env.str("HUBGATE_AUDIT_ANCHOR_LOCK_MODE", default="COMPLIANCE")
+HUBGATE_AUDIT_ANCHOR_RETAIN_DAYS = env.int("HUBGATE_AUDIT_ANCHOR_RETAIN_DAYS", default=400)
+HUBGATE_AUDIT_ANCHOR_ENDPOINT_URL = env.str(
+    "HUBGATE_AUDIT_ANCHOR_ENDPOINT_URL", default=env.str("AWS_S3_ENDPOINT_URL", default="")
+)
+HUBGATE_AUDIT_ANCHOR_REGION = env.str(
+    "HUBGATE_AUDIT_ANCHOR_REGION", default=env.str("AWS_S3_REGION_NAME", default="")
+)
+if HUBGATE_AUDIT_ANCHOR:
+    CELERY_BEAT_SCHEDULE["anchor-audit-head"] = {
+        "task": "governance.audit.tasks.anchor_audit_head_task",
+        "schedule": HUBGATE_AUDIT_ANCHOR_SECONDS,
+    }
 
 # --- E-mail and webhooks (governance.events) ----------------------------------------------
 # EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@smtp.example.com:587;

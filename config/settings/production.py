@@ -1,21 +1,25 @@
 """Production settings: everything from the environment, and no insecure default accepted.
 
-Importing this module raises ImproperlyConfigured when the secret key is the development
-default, DEBUG is on, or ALLOWED_HOSTS is empty, so a misconfigured server never starts.
+Importing this module raises ImproperlyConfigured when the secret key or the audit key is
+unset or the development default, DEBUG is on, or ALLOWED_HOSTS is empty, so a misconfigured
+server never starts.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSECURE_DEFAULT_SECRET_KEY, env
+from .base import INSECURE_DEFAULT_AUDIT_KEY, INSECURE_DEFAULT_SECRET_KEY, env
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+HUBGATE_AUDIT_KEY = env.str("HUBGATE_AUDIT_KEY", default="")
 
 _problems = []
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
     _problems.append("DJANGO_SECRET_KEY must be set to a random value of 50+ characters")
+if HUBGATE_AUDIT_KEY == INSECURE_DEFAULT_AUDIT_KEY or len(HUBGATE_AUDIT_KEY) < 32:
+    _problems.append("HUBGATE_AUDIT_KEY must be set to a random value of 32+ characters")
 if DEBUG:
     _problems.append("DJANGO_DEBUG must be off")
 if not ALLOWED_HOSTS:

@@ -1,7 +1,8 @@
 """The audit log as CSV or JSON, produced a line at a time for files and HTTP responses.
 
-JSON is the exact form: every field the hash covers, spelled as the hash spells it, so a
-copy can be verified outside Hubgate. CSV is for spreadsheets: a text cell that a
+JSON is the exact form: every field the hash covers, spelled as the hash spells it, and how
+the hash was made (``hash_algorithm``), so a copy can be verified outside Hubgate by whoever
+holds ``HUBGATE_AUDIT_KEY``. CSV is for spreadsheets: a text cell that a
 spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) gets a leading
 ``'``, which the JSON export never alters.
 """
@@ -29,6 +30,7 @@ FIELDS = [
     "request_id",
     "prev_hash",
     "hash",
+    "hash_algorithm",
 ]
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -52,6 +54,7 @@ def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:
         "request_id": entry.request_id,
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "hash_algorithm": entry.hash_algorithm,
     }
 
 

@@ -1,24 +1,36 @@
-"""The audit log: append-only entries chained by SHA-256, and the head that seals the tail.
+"""The audit log: append-only entries chained by HMAC-SHA256, and the head that seals the tail.
 
-Each entry's ``hash`` covers its content and the previous entry's hash (``prev_hash``), so
-editing a row breaks its own hash and re-hashing it breaks the next row's link. The
-single-row ``AuditHead`` (written in the same transaction as every append) records the last
-entry, so deleting the newest rows is detected too. Someone who can rewrite the whole chain
-*and* the head is caught only by comparing the head hash with a copy kept outside Hubgate;
-``manage.py audit verify`` prints it for that purpose.
+Each entry's ``hash`` is an HMAC, keyed with ``HUBGATE_AUDIT_KEY`` (a secret kept outside
+the database), over its content and the previous entry's hash (``prev_hash``): editing a row
+breaks its own hash, re-hashing it breaks the next row's link, and someone who can write to
+the database but does not hold the key cannot recompute the chain after deleting or editing
+an entry. Ids are given out by ``record`` without gaps, so a missing id is a deleted entry.
+The single-row ``AuditHead`` (written in the same transaction as every append, with its own
+HMAC) records the last entry, so deleting the newest rows is detected too. A head copied
+earlier and put back after deleting newer rows is caught by the anchors: ``manage.py audit
+anchor`` writes the head to an append-only place outside Hubgate, and ``audit verify
+--anchor`` checks the chain against every anchor written.
+
+Entries written before the chain was keyed are ``sha256`` (plain SHA-256, no key); they stay
+verifiable, and the first keyed entry after them (``manage.py audit rekey`` appends one)
+covers their last hash, so they cannot be rewritten either. A ``sha256`` entry after a
+keyed one is refused by ``audit verify``: it is what recomputing without the key looks like.
 
 Entries are written only by ``governance.audit.services.record``. The ORM refuses to update
-or delete them; on PostgreSQL a trigger refuses it to raw SQL as well (migration 0002).
+or delete them; on PostgreSQL triggers refuse it to raw SQL as well, along with TRUNCATE and
+any change to the head other than one append (migrations 0002 and 0004).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -48,8 +60,24 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+class HashAlgorithm(models.TextChoices):
+    """How an entry's ``hash`` is computed; the payload hashed is the same for both."""
+
+    SHA256 = "sha256", "SHA-256, unkeyed (written before the chain was keyed)"
+    HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256 keyed with HUBGATE_AUDIT_KEY"
+
+
+def audit_key() -> bytes:
+    """The secret that keys the chain: ``settings.HUBGATE_AUDIT_KEY`` as UTF-8 bytes."""
+    key = getattr(settings, "HUBGATE_AUDIT_KEY", "")
+    if not key:
+        raise ImproperlyConfigured("HUBGATE_AUDIT_KEY must be set to key the audit chain.")
+    return key.encode()
+
+
 def chain_hash(
     *,
+    key: bytes | None = None,
     prev_hash: str,
     created_at: datetime,
     actor_repr: str,
@@ -61,7 +89,8 @@ def chain_hash(
     after: dict[str, Any] | None,
     request_id: str,
 ) -> str:
-    """The SHA-256 hex digest of an entry's content linked to its predecessor."""
+    """The digest of an entry's content linked to its predecessor: HMAC-SHA256 with ``key``,
+    or plain SHA-256 (entries written before the chain was keyed) when ``key`` is None."""
     payload = {
         "prev_hash": prev_hash,
         "created_at": iso_utc(created_at),
@@ -74,7 +103,18 @@ def chain_hash(
         "after": after,
         "request_id": request_id,
     }
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+    message = canonical_json(payload).encode()
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_mac(*, key: bytes, last_entry_id: int, last_hash: str, count: int) -> str:
+    """The HMAC that seals the head record, so it cannot be moved without the key."""
+    message = canonical_json(
+        {"last_entry_id": last_entry_id, "last_hash": last_hash, "count": count}
+    ).encode()
+    return hmac.new(key, b"audit-head:" + message, hashlib.sha256).hexdigest()
 
 
 class AuditEntryQuerySet(models.QuerySet):
@@ -139,6 +179,12 @@ class AuditEntry(models.Model):
         validators=[sha256_hex],
     )
     hash = models.CharField(max_length=64, unique=True, validators=[sha256_hex])
+    hash_algorithm = models.CharField(
+        max_length=16,
+        choices=HashAlgorithm.choices,
+        default=HashAlgorithm.HMAC_SHA256,
+        help_text="sha256: written before the chain was keyed; hmac-sha256 ever since.",
+    )
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -168,9 +214,14 @@ class AuditEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyViolation("Audit entries cannot be deleted.")
 
+    @property
+    def is_keyed(self) -> bool:
+        return self.hash_algorithm == HashAlgorithm.HMAC_SHA256
+
     def compute_hash(self) -> str:
-        """The hash this entry's stored content should have."""
+        """The hash this entry's stored content should have (keyed entries need the key)."""
         return chain_hash(
+            key=audit_key() if self.is_keyed else None,
             prev_hash=self.prev_hash,
             created_at=self.created_at,
             actor_repr=self.actor_repr,
@@ -192,6 +243,11 @@ class AuditHead(models.Model):
     last_hash = models.CharField(max_length=64, validators=[sha256_hex])
     count = models.PositiveBigIntegerField()
     updated_at = models.DateTimeField()
+    mac = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="HMAC of (last_entry_id, last_hash, count); blank before the chain was keyed.",
+    )
 
     class Meta:
         verbose_name = "audit head"
@@ -199,3 +255,12 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.last_entry_id} ({self.count} entries): {self.last_hash}"
+
+    def compute_mac(self) -> str:
+        """The MAC this head should carry."""
+        return head_mac(
+            key=audit_key(),
+            last_entry_id=self.last_entry_id,
+            last_hash=self.last_hash,
+            count=self.count,
+        )

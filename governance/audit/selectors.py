@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connections, router, transaction
 from django.db.models import QuerySet
 
-from .models import GENESIS_HASH, AuditEntry, AuditHead
+from .anchors import Anchor
+from .models import GENESIS_HASH, AuditEntry, AuditHead, iso_utc
 
 BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What ``verify_chain`` found: ``problems`` lists ``(entry_id or None, problem)``."""
+    """What ``verify_chain`` found: ``problems`` lists ``(entry_id or None, problem)``;
+    ``notes`` are irregularities that prove nothing wrong (they do not make it fail)."""
 
     ok: bool
     checked: int
@@ -24,6 +26,8 @@ class VerifyReport:
     head_entry_id: int | None = None
     head_hash: str | None = None
     head_count: int | None = None
+    notes: list[tuple[int | None, str]] = field(default_factory=list)
+    anchors_checked: int = 0
 
 
 def iter_entries(
@@ -45,25 +49,51 @@ def iter_entries(
         last_id = batch[-1].pk
 
 
-def verify_chain(*, anchor: str | None = None, batch_size: int = BATCH_SIZE) -> VerifyReport:
-    """Recompute every entry's hash and link, and compare the tail with the head record.
+def verify_chain(
+    *,
+    anchor: str | None = None,
+    anchors: Iterable[Anchor] = (),
+    batch_size: int = BATCH_SIZE,
+) -> VerifyReport:
+    """Recompute every entry's HMAC and link, look for missing ids, check the head record
+    and its MAC, and compare the chain with the anchors written outside Hubgate.
 
-    Finds edited rows (their hash no longer matches), deleted rows (the next link breaks),
-    deleted newest rows (the head records a later entry) and rows added outside ``record``.
-    ``anchor`` is a head hash recorded earlier outside Hubgate: if the chain no longer
-    contains it, history up to it was rewritten, which is the only way to catch someone who
-    rewrote the whole chain and the head alike.
+    Finds edited rows (their hash no longer matches), deleted rows (a missing id, and the
+    next link breaks), a chain recomputed without the key (HMACs that do not match, or
+    unkeyed entries after keyed ones), deleted newest rows (the head records a later entry)
+    and rows added outside ``record``. ``anchors`` (see ``governance.audit.anchors``) catch
+    what the database alone cannot: newest rows deleted and an older head put back
+    (an anchored id beyond the end of the log) and a chain rewritten with the key (an
+    anchored hash no longer in it). ``anchor`` is one head hash recorded by hand.
     """
     using = router.db_for_read(AuditEntry)
+    anchors = list(anchors)
+    anchored_ids = {a.entry_id for a in anchors}
+    anchored_seen: dict[int, tuple[str, int]] = {}  # id -> (hash, its position in the log)
     problems: list[tuple[int | None, str]] = []
-    checked = 0
+    notes: list[tuple[int | None, str]] = []
+    checked = keyed = keyed_mismatched = 0
     last: AuditEntry | None = None
     anchor_found = False
     with _consistent_snapshot(using):
         head = AuditHead.objects.using(using).filter(pk=1).first()
         for entry in iter_entries(AuditEntry.objects.using(using), batch_size=batch_size):
             checked += 1
-            if entry.compute_hash() != entry.hash:
+            _check_id(entry, last, problems, notes)
+            if entry.is_keyed:
+                keyed += 1
+                if entry.compute_hash() != entry.hash:
+                    keyed_mismatched += 1
+                    problems.append((entry.pk, "hash does not match content"))
+            elif keyed:
+                problems.append(
+                    (
+                        entry.pk,
+                        "unkeyed (plain SHA-256) entry after keyed ones: the chain was "
+                        "recomputed without HUBGATE_AUDIT_KEY",
+                    )
+                )
+            elif entry.compute_hash() != entry.hash:
                 problems.append((entry.pk, "hash does not match content"))
             if last is None:
                 if entry.prev_hash != GENESIS_HASH:
@@ -77,8 +107,11 @@ def verify_chain(*, anchor: str | None = None, batch_size: int = BATCH_SIZE) -> 
             elif entry.prev_hash != last.hash:
                 problems.append((entry.pk, _broken_link(entry, last, using)))
             anchor_found = anchor_found or entry.hash == anchor
+            if entry.pk in anchored_ids:
+                anchored_seen[entry.pk] = (entry.hash, checked)
             last = entry
         problems.extend(_tail_problems(head, last, checked))
+        problems.extend(_key_problems(head, checked, keyed, keyed_mismatched))
     if anchor is not None and not anchor_found:
         problems.append(
             (
@@ -87,6 +120,8 @@ def verify_chain(*, anchor: str | None = None, batch_size: int = BATCH_SIZE) -> 
                 "or deleted",
             )
         )
+    for recorded in anchors:
+        problems.extend(_anchor_problems(recorded, last, anchored_seen))
     return VerifyReport(
         ok=not problems,
         checked=checked,
@@ -94,7 +129,98 @@ def verify_chain(*, anchor: str | None = None, batch_size: int = BATCH_SIZE) -> 
         head_entry_id=head.last_entry_id if head else None,
         head_hash=head.last_hash if head else None,
         head_count=head.count if head else None,
+        notes=notes,
+        anchors_checked=len(anchors),
     )
+
+
+def _check_id(
+    entry: AuditEntry,
+    last: AuditEntry | None,
+    problems: list[tuple[int | None, str]],
+    notes: list[tuple[int | None, str]],
+) -> None:
+    """``record`` gives out ids without gaps: a missing id is a deleted entry."""
+    expected = 1 if last is None else last.pk + 1
+    if entry.pk == expected:
+        return
+    missing = (
+        f"entry {expected}" if entry.pk == expected + 1 else f"entries {expected}-{entry.pk - 1}"
+    )
+    if last is None:
+        gap = f"no {missing}: the log starts at entry {entry.pk}"
+        linked = entry.prev_hash == GENESIS_HASH
+    else:
+        gap = f"no {missing} between entries {last.pk} and {entry.pk}"
+        linked = entry.prev_hash == last.hash
+    if linked and not entry.is_keyed:
+        # Before the chain was keyed, ids came from a database sequence, which skips the id
+        # of a rolled-back append; the intact link shows nothing was taken out there.
+        notes.append((expected, f"{gap}: ids skipped by appends rolled back before keying"))
+        return
+    problems.append((expected, f"missing: {gap} (deleted?)"))
+
+
+def _key_problems(
+    head: AuditHead | None, checked: int, keyed: int, keyed_mismatched: int
+) -> list[tuple[int | None, str]]:
+    problems: list[tuple[int | None, str]] = []
+    if checked and not keyed:
+        problems.append(
+            (
+                None,
+                f"the chain is not keyed: its {checked} entries are plain SHA-256, which anyone "
+                "who can write to the database can recompute; run `manage.py audit rekey`",
+            )
+        )
+    if keyed and keyed_mismatched == keyed:
+        problems.append(
+            (
+                None,
+                f"none of the {keyed} keyed entries matches its HMAC: is HUBGATE_AUDIT_KEY "
+                "the key this log was written with?",
+            )
+        )
+    if head is not None and keyed and head.mac != head.compute_mac():
+        problems.append(
+            (None, "the head's MAC does not match: the head was rewritten without the key")
+        )
+    return problems
+
+
+def _anchor_problems(
+    recorded: Anchor, last: AuditEntry | None, seen: dict[int, tuple[str, int]]
+) -> list[tuple[int | None, str]]:
+    when = f"anchored {iso_utc(recorded.anchored_at)}"
+    if last is None or recorded.entry_id > last.pk:
+        end = f"entry {last.pk}" if last is not None else "nothing (the log is empty)"
+        return [
+            (
+                recorded.entry_id,
+                f"truncated: {when} as the newest entry, but the log now ends at {end} "
+                "(newest entries deleted)",
+            )
+        ]
+    if recorded.entry_id not in seen:
+        return [(recorded.entry_id, f"{when}, and no longer in the log (deleted)")]
+    entry_hash, position = seen[recorded.entry_id]
+    if entry_hash != recorded.hash:
+        return [
+            (
+                recorded.entry_id,
+                f"{when} with hash {recorded.hash}, but the log now has {entry_hash}: "
+                "the chain up to it was rewritten",
+            )
+        ]
+    if position != recorded.count:
+        return [
+            (
+                recorded.entry_id,
+                f"{when} as entry {recorded.count} of the log, now entry {position}: "
+                "entries before it were removed or added",
+            )
+        ]
+    return []
 
 
 def _broken_link(entry: AuditEntry, previous: AuditEntry, using: str) -> str:

@@ -1,4 +1,6 @@
-"""Writing the audit log: ``record`` appends one entry; ``snapshot`` captures a row's state.
+"""Writing the audit log: ``record`` appends one entry; ``snapshot`` captures a row's state;
+``rekey`` seals entries written before the chain was keyed; ``anchor_head`` copies the head
+to the append-only place outside Hubgate (``HUBGATE_AUDIT_ANCHOR``).
 
 Call ``record`` inside the transaction that makes the change it describes, as its last
 write: the entry commits or rolls back with the change. Appends are serialized so that no
@@ -12,7 +14,9 @@ two transactions chain onto the same predecessor:
   went stale cannot take the write lock ("database is locked") rather than fork.
 
 Whatever the database, ``prev_hash`` is unique, so a fork is an IntegrityError, never a
-silently branched chain.
+silently branched chain. The id is the head's plus one, taken under the same lock, so ids have
+no gaps (a database sequence would skip the ids of rolled-back appends) and a missing id is
+a deleted entry.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from django.utils import timezone
 
 from governance.errors import Conflict, ValidationFailed
 
+from .anchors import Anchor, anchor_store
 from .context import current_request_id
-from .models import GENESIS_HASH, AuditEntry, AuditHead
+from .models import GENESIS_HASH, AuditEntry, AuditHead, HashAlgorithm, audit_key
 
 logger = logging.getLogger(__name__)
 
@@ -113,16 +118,84 @@ def record(
                 )
             head = AuditHead(last_entry_id=0, last_hash=GENESIS_HASH, count=0)
         # Taken under the lock, so created_at never decreases along the chain.
+        entry.pk = head.last_entry_id + 1
         entry.created_at = timezone.now()
         entry.prev_hash = head.last_hash
+        entry.hash_algorithm = HashAlgorithm.HMAC_SHA256
         entry.hash = entry.compute_hash()
         entry.save(using=using)
         head.last_entry_id = entry.pk
         head.last_hash = entry.hash
         head.count += 1
         head.updated_at = entry.created_at
+        head.mac = head.compute_mac()
         head.save(using=using)
     return entry
+
+
+def rekey() -> AuditEntry | None:
+    """Seal entries written before the chain was keyed under ``HUBGATE_AUDIT_KEY``.
+
+    Appends one keyed ``audit.chain_keyed`` entry (its HMAC covers the last unkeyed hash, so
+    the unkeyed entries can no longer be rewritten) and thereby seals the head. Returns None
+    when there is nothing to seal: the log is empty or already has keyed entries.
+    """
+    audit_key()  # refuse before writing anything if the key is missing
+    using = router.db_for_write(AuditEntry)
+    with transaction.atomic(using=using):
+        _serialize_appends(using)
+        entries = AuditEntry.objects.using(using)
+        if entries.filter(hash_algorithm=HashAlgorithm.HMAC_SHA256).exists():
+            return None
+        head = AuditHead.objects.using(using).filter(pk=1).first()
+        if head is None:
+            return None
+        return record(
+            action="audit.chain_keyed",
+            object_type="audit.audithead",
+            object_id="1",
+            object_repr="audit log",
+            after={
+                "unkeyed_entries": head.count,
+                "last_unkeyed_entry_id": head.last_entry_id,
+                "last_unkeyed_hash": head.last_hash,
+            },
+        )
+
+
+def anchor_head(*, destination: str | None = None) -> Anchor | None:
+    """Write the head (entry id, hash, count, time) to the anchor store and return it.
+
+    ``destination`` defaults to ``settings.HUBGATE_AUDIT_ANCHOR`` (``file:///path`` or
+    ``s3://bucket/prefix``). Returns None when the log is empty. Refuses (AuditLogBroken) a
+    head that its MAC or its entry does not vouch for, so a forged head is never anchored.
+    """
+    store = anchor_store(destination)
+    using = router.db_for_read(AuditEntry)
+    with transaction.atomic(using=using):
+        head = AuditHead.objects.using(using).filter(pk=1).first()
+        if head is None:
+            return None
+        entry = AuditEntry.objects.using(using).filter(pk=head.last_entry_id).first()
+    if not head.mac:
+        raise AuditLogBroken(
+            "The audit chain is not keyed yet: run `manage.py audit rekey`, then anchor it."
+        )
+    if entry is None or entry.hash != head.last_hash or head.mac != head.compute_mac():
+        logger.error("audit head does not match its entry or MAC: refusing to anchor it")
+        raise AuditLogBroken(
+            "The audit head is not vouched for by its entry and MAC; "
+            "run `manage.py audit verify` before anchoring."
+        )
+    anchor = Anchor(
+        entry_id=head.last_entry_id,
+        hash=head.last_hash,
+        count=head.count,
+        anchored_at=timezone.now(),
+    )
+    store.append(anchor)
+    logger.info("audit head anchored: entry %s to %s", anchor.entry_id, store)
+    return anchor
 
 
 def snapshot(

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import hmac
 import itertools
 import json
 from decimal import Decimal
@@ -32,7 +33,8 @@ def test_entries_chain_each_onto_the_previous_hash(entries) -> None:
     assert verify_chain().ok
 
 
-def test_the_hash_is_sha256_of_the_documented_canonical_json(user) -> None:
+def test_the_hash_is_hmac_sha256_of_the_documented_canonical_json(user, settings) -> None:
+    settings.HUBGATE_AUDIT_KEY = "a-test-key-of-thirty-two-characters!"
     with request_context("req-1"):
         entry = record(
             action="waiver.granted",
@@ -56,7 +58,9 @@ def test_the_hash_is_sha256_of_the_documented_canonical_json(user) -> None:
         "request_id": "req-1",
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    assert entry.hash == hashlib.sha256(canonical.encode()).hexdigest()
+    key = b"a-test-key-of-thirty-two-characters!"
+    assert entry.hash == hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+    assert entry.hash_algorithm == "hmac-sha256"
     assert payload["created_at"].endswith("+00:00") and "." in payload["created_at"]
 
 

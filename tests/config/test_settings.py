@@ -16,6 +16,7 @@ GOOD_SECRET = "k3Jd9-f0Qw8_zN2mVb7XcL1pRt6YhU4sAe5GiO0oPl9KjH8gFd"
 SERVICES = {
     "DATABASE_URL": "postgres://hubgate@db.invalid:5432/hubgate",
     "CELERY_BROKER_URL": "redis://broker.invalid:6379/0",
+    "HUBGATE_AUDIT_KEY": "a-production-audit-key-of-40-characters!",
 }
 
 

@@ -46,7 +46,7 @@ class AuditCursorPagination(pagination.CursorPagination):
 
 
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
-    """The append-only audit log (who did what to which object, chained by SHA-256)."""
+    """The append-only audit log (who did what to which object, chained by HMAC-SHA256)."""
 
     permission_classes = ADMIN_ONLY
     read_scope = Scope.ADMIN

@@ -2,8 +2,8 @@
 
 The one update let through is ON DELETE SET NULL of the actor when its user is deleted: it
 changes nothing but ``actor_id``, which the hash does not cover (``actor_repr`` stays).
-TRUNCATE is not blocked: test databases are flushed with it; ``audit verify`` reports a
-log emptied while its head remains. Other databases rely on the ORM guards alone.
+TRUNCATE and changes to the head row are refused by migration 0004. Other databases rely on
+the ORM guards alone.
 """
 
 from django.db import migrations

@@ -1,16 +1,23 @@
-"""``manage.py audit verify|export``: prove the audit log intact, or copy it out."""
+"""``manage.py audit verify|anchor|rekey|export``: prove the audit log intact, anchor its head
+outside Hubgate, seal entries written before the chain was keyed, or copy the log out."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from governance.audit.anchors import Anchor, anchor_store
 from governance.audit.export import EXPORTERS
 from governance.audit.models import AuditEntry
 from governance.audit.selectors import iter_entries, verify_chain
+from governance.audit.services import AuditLogBroken, anchor_head, rekey
+
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def parse_since(value: str) -> datetime:
@@ -28,7 +35,9 @@ def parse_since(value: str) -> datetime:
 
 class Command(BaseCommand):
     help = (
-        "audit verify: check the hash chain (exit 0 intact, 1 with each problem listed). "
+        "audit verify: check the keyed hash chain, ids and head, and with --anchor the anchors "
+        "(exit 0 intact, 1 with each problem listed). audit anchor: copy the head to "
+        "HUBGATE_AUDIT_ANCHOR. audit rekey: seal unkeyed entries under HUBGATE_AUDIT_KEY. "
         "audit export: write entries as CSV or JSON."
     )
 
@@ -37,9 +46,17 @@ class Command(BaseCommand):
         verify = commands.add_parser("verify", help="recompute every hash and link")
         verify.add_argument(
             "--anchor",
-            metavar="HASH",
-            help="a head hash recorded earlier outside Hubgate; fail if it is not in the chain",
+            nargs="?",
+            const="",
+            metavar="HASH|URL",
+            help="check against the anchors in HUBGATE_AUDIT_ANCHOR (no value), in this "
+            "file:///path or s3://bucket/prefix, or against one head hash recorded by hand",
         )
+        anchor = commands.add_parser("anchor", help="copy the head outside Hubgate")
+        anchor.add_argument(
+            "--to", metavar="URL", help="file:///path or s3://bucket/prefix (default: setting)"
+        )
+        commands.add_parser("rekey", help="seal entries written before the chain was keyed")
         export = commands.add_parser("export", help="write the log as CSV or JSON")
         export.add_argument("--format", choices=sorted(EXPORTERS), default="json")
         export.add_argument("--since", metavar="ISO", help="only entries at or after this time")
@@ -48,13 +65,22 @@ class Command(BaseCommand):
     def handle(self, *args, subcommand: str, **options) -> None:
         if subcommand == "verify":
             self.verify(anchor=options["anchor"])
+        elif subcommand == "anchor":
+            self.anchor(destination=options["to"])
+        elif subcommand == "rekey":
+            self.rekey()
         else:
             self.export(
                 output_format=options["format"], since=options["since"], output=options["output"]
             )
 
     def verify(self, *, anchor: str | None) -> None:
-        report = verify_chain(anchor=anchor)
+        anchor_hash, anchors, source = None, [], None
+        if anchor is not None and _HASH.fullmatch(anchor):
+            anchor_hash = anchor
+        elif anchor is not None:
+            anchors, source = self._read_anchors(anchor or None)
+        report = verify_chain(anchor=anchor_hash, anchors=anchors)
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"OK: {report.checked} entries verified."))
         else:
@@ -66,6 +92,14 @@ class Command(BaseCommand):
             for entry_id, problem in report.problems:
                 where = f"entry {entry_id}" if entry_id is not None else "log"
                 self.stdout.write(f"  {where}: {problem}")
+        for entry_id, note in report.notes:
+            self.stdout.write(f"  note, entry {entry_id}: {note}")
+        if source is not None:
+            self.stdout.write(f"Anchors: {report.anchors_checked} checked, from {source}.")
+            if not anchors:
+                self.stdout.write(
+                    self.style.WARNING("No anchors written there yet: run `audit anchor`.")
+                )
         if report.head_hash is None:
             self.stdout.write("Head: none (no entries recorded).")
         else:
@@ -73,15 +107,56 @@ class Command(BaseCommand):
                 f"Head: entry {report.head_entry_id}, {report.head_count} entries, "
                 f"hash {report.head_hash}"
             )
-            self.stdout.write(
-                "Record this head hash outside Hubgate; `audit verify --anchor HASH` later "
-                "proves the log up to it was not rewritten."
-            )
+            if source is None:
+                self.stdout.write(
+                    "Keep this head outside Hubgate (`audit anchor` does, to "
+                    "HUBGATE_AUDIT_ANCHOR); `audit verify --anchor` later proves the log up "
+                    "to it was neither rewritten nor cut short."
+                )
         if not report.ok:
             raise CommandError(
                 f"The audit log failed verification ({len(report.problems)} problem(s)).",
                 returncode=1,
             )
+
+    def _read_anchors(self, destination: str | None) -> tuple[list[Anchor], str]:
+        try:
+            store = anchor_store(destination)
+            return list(store.read()), str(store)
+        except (ImproperlyConfigured, ValueError, OSError) as exc:
+            raise CommandError(f"Cannot read the anchors: {exc}", returncode=2) from exc
+
+    def anchor(self, *, destination: str | None) -> None:
+        try:
+            written = anchor_head(destination=destination)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        except AuditLogBroken as exc:
+            raise CommandError(str(exc), returncode=1) from exc
+        if written is None:
+            self.stdout.write("Nothing to anchor: the log is empty.")
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Anchored entry {written.entry_id} ({written.count} entries), "
+                f"hash {written.hash}, at {written.anchored_at.isoformat()}."
+            )
+        )
+
+    def rekey(self) -> None:
+        try:
+            sealed = rekey()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        if sealed is None:
+            self.stdout.write("Nothing to seal: the log is empty or already keyed.")
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Sealed {sealed.after['unkeyed_entries']} unkeyed entries under "
+                f"HUBGATE_AUDIT_KEY with entry {sealed.pk}."
+            )
+        )
 
     def export(self, *, output_format: str, since: str | None, output: str | None) -> None:
         entries = AuditEntry.objects.all()
