@@ -372,16 +372,42 @@ HUBGATE_PLUGINS = env.json("HUBGATE_PLUGINS", default={})
 # Plugin modules that are not installed as packages (a site's own), by import path.
 HUBGATE_PLUGIN_MODULES = env.list("HUBGATE_PLUGIN_MODULES", default=[])
 
+# Every handler redacts secrets (?token=… and the other parameters listed in
+# governance.redaction, Hubgate keys) before writing: CivitAI-style clients send their key
+# in the query string, which the development server and django.request would log verbatim.
+# Django's own handlers are replaced here, so no record reaches an unfiltered one.
+_log_level = env.str("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "governance.redaction.RedactSecretsFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # picklescan warns about every non-pickle it is shown; our scanner reports what matters.
-    "loggers": {"picklescan": {"level": "ERROR"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": _log_level},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": _log_level, "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # picklescan warns about every non-pickle it is shown; our scanner reports what matters.
+        "picklescan": {"level": "ERROR"},
+    },
 }
 
 # --- Sign-in: django-allauth (local accounts, OpenID Connect, SAML 2.0) --------------------
