@@ -82,6 +82,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+#: Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed when working out a
+#: request's client address (governance.net.client_address: rate limits, sign-in limits,
+#: sessions). Empty: the TCP peer is the client and X-Forwarded-For is ignored, since
+#: anyone can send it. Behind a load balancer, list its addresses (e.g. 10.0.0.0/8).
+HUBGATE_TRUSTED_PROXIES = env.list("HUBGATE_TRUSTED_PROXIES", default=[])
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 
 from governance.accounts.models import ApiKey
 from governance.accounts.services import check_api_key
+from governance.net import client_address
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -73,3 +74,7 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request: Request) -> str:
+        # DRF's own trusts any X-Forwarded-For: a client would get a fresh bucket per request.
+        return client_address(request)
