@@ -55,3 +55,51 @@ def test_the_request_middleware_sets_the_client_address() -> None:
 
     RequestIdMiddleware(view)(_request("10.0.0.2", "6.6.6.6, 203.0.113.9"))
     assert seen["client"] == "203.0.113.9"
+
+
+# --- Outbound ----------------------------------------------------------------------------
+
+
+INTERNAL = [
+    *("10.1.2.3", "172.16.0.1", "192.168.1.1", "127.0.0.1", "100.64.0.1"),
+    *("169.254.169.254", "100.100.100.200", "fd00:ec2::254"),
+    *("0.0.0.0", "224.0.0.1", "240.0.0.1", "255.255.255.255"),  # noqa: S104
+    *("::1", "fe80::1", "ff02::1", "::ffff:127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize("address", INTERNAL)
+def test_internal_and_special_addresses_are_not_public(address) -> None:
+    import ipaddress
+
+    from governance.net import is_public_address
+
+    assert not is_public_address(ipaddress.ip_address(address))
+
+
+def test_public_addresses_are_public() -> None:
+    import ipaddress
+
+    from governance.net import is_public_address
+
+    for address in ("93.184.215.14", "1.1.1.1", "2606:4700:4700::1111"):
+        assert is_public_address(ipaddress.ip_address(address)), address
+
+
+@override_settings(HUBGATE_OUTBOUND_ALLOW=[])
+@pytest.mark.parametrize("host", ["localhost", "2130706433", "0x7f000001", "127.1", "[::1]"])
+def test_names_and_spellings_of_internal_addresses_are_refused(host) -> None:
+    from governance.net import OutboundRefused, vet_destination
+
+    with pytest.raises(OutboundRefused):
+        vet_destination(host, 80)
+
+
+@override_settings(HUBGATE_OUTBOUND_ALLOW=["10.0.0.0/8", "mirror.corp.example"])
+def test_the_allow_list_opens_networks_and_host_names() -> None:
+    from governance.net import OutboundRefused, vet_destination
+
+    assert vet_destination("10.2.3.4", 443) == "10.2.3.4"
+    assert vet_destination("mirror.corp.example", 443) == "mirror.corp.example"
+    with pytest.raises(OutboundRefused):
+        vet_destination("127.0.0.1", 443)

@@ -88,6 +88,12 @@ MIDDLEWARE = [
 #: anyone can send it. Behind a load balancer, list its addresses (e.g. 10.0.0.0/8).
 HUBGATE_TRUSTED_PROXIES = env.list("HUBGATE_TRUSTED_PROXIES", default=[])
 
+#: Destinations (host names, addresses or CIDRs) that outbound connections may reach even
+#: though they are internal: governance.net refuses private, loopback, link-local, multicast,
+#: reserved and cloud-metadata addresses for the hub connector, its downloads and webhooks.
+#: List a hub mirror or webhook receiver inside your network here, nothing broader.
+HUBGATE_OUTBOUND_ALLOW = env.list("HUBGATE_OUTBOUND_ALLOW", default=[])
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -99,9 +99,9 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    #: The status or the connection error only, never the receiver's answer: a webhook URL
+    #: pointed at an internal page must not become a way to read it.
     last_error = models.CharField(max_length=500, blank=True)
-    #: The first kilobyte of the receiver's last answer.
-    response_excerpt = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     #: When the next attempt is due; the sweeper re-queues pending deliveries left overdue.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
