@@ -8,6 +8,9 @@ Inbound: :func:`client_address` is the one computation of a request's client add
 Outbound: :func:`outbound_client` and :func:`async_outbound_client` give httpx clients that
 refuse internal destinations (see the section below).
 
+URLs from users: :func:`validate_http_url` (serializers and model fields) keeps every
+stored link http(s), so none can run a script where it is rendered.
+
 Bottom layer: Django, httpx and the standard library only, so every app may import it.
 """
 
@@ -19,10 +22,12 @@ import socket
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -264,3 +269,45 @@ def outbound_client(**kwargs: Any) -> httpx.Client:
 def async_outbound_client(**kwargs: Any) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` whose every connection is vetted."""
     return httpx.AsyncClient(transport=AsyncOutboundTransport(), trust_env=False, **kwargs)
+
+
+# --- URLs taken from users ----------------------------------------------------------------
+
+
+def is_http_url(value: object) -> bool:
+    """Whether ``value`` is an absolute ``http``/``https`` URL with a host and no whitespace
+    or control characters (which browsers strip, turning ``java\\tscript:`` into a script)."""
+    if not isinstance(value, str) or not value:
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def validate_http_url(value: str) -> None:
+    """Django/DRF validator: URLs stored from users (and hubs) are http(s) only, so a link
+    rendered from one can never be ``javascript:`` or ``data:``. Blank is the field's call."""
+    if value and not is_http_url(value):
+        raise ValidationError(
+            "Enter an absolute http:// or https:// URL.", code="invalid_url", params={}
+        )
+
+
+def validate_url_values(data: object) -> None:
+    """Validator for JSON metadata: every ``*_url`` / ``url`` string value is http(s)."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(key, str) and (key == "url" or key.endswith("_url")) and value:
+            try:
+                validate_http_url(value if isinstance(value, str) else repr(value))
+            except ValidationError:
+                raise ValidationError(
+                    "%(key)s must be an absolute http:// or https:// URL.",
+                    code="invalid_url",
+                    params={"key": key},
+                ) from None

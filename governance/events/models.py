@@ -9,8 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import models
+
+from governance.net import validate_http_url
 
 _WORD = r"[a-z][a-z0-9_]*"
 #: A dotted lower-case event name: "version.approved", "waiver.expired".
@@ -45,7 +46,7 @@ class Webhook(models.Model):
     name = models.CharField(max_length=120)
     url = models.URLField(
         max_length=2000,
-        validators=[URLValidator(schemes=["http", "https"])],
+        validators=[validate_http_url],
         help_text="http or https; redirects are not followed.",
     )
     # Stored as given: the receiver verifies an HMAC keyed with this exact secret, so it cannot
