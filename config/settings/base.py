@@ -7,6 +7,7 @@ Celery tasks executed eagerly in-process. Production overrides live in ``product
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
     "guardian",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Content-Security-Policy headers (and request.csp_nonce) on every response.
+    "csp",
     # PostgreSQL full-text and trigram lookups for search; inert on SQLite.
     "django.contrib.postgres",
     "governance.api",
@@ -71,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "governance.headers.PermissionsPolicyMiddleware",
     "governance.audit.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +98,37 @@ HUBGATE_TRUSTED_PROXIES = env.list("HUBGATE_TRUSTED_PROXIES", default=[])
 #: reserved and cloud-metadata addresses for the hub connector, its downloads and webhooks.
 #: List a hub mirror or webhook receiver inside your network here, nothing broader.
 HUBGATE_OUTBOUND_ALLOW = env.list("HUBGATE_OUTBOUND_ALLOW", default=[])
+
+# --- Browser security headers -------------------------------------------------------------
+# Content-Security-Policy on every response (django-csp): scripts and styles only from our
+# own static files (no inline script, style or event handler anywhere in templates/),
+# previews from the hubs' https image hosts, nothing framed, no plugins. A page that truly
+# needs an inline block uses request.csp_nonce; the API docs pages relax style-src for
+# themselves only (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "https:", "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+#: Browser features no page uses, denied to every page (governance.headers).
+HUBGATE_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), serial=(), hid=(), "
+    "xr-spatial-tracking=(), browsing-topics=()"
+)
+# Scripts never read the CSRF cookie: forms carry the token, htmx sends it from the
+# hx-headers attribute on <body> (templates/base.html), upload.js from its form.
+CSRF_COOKIE_HTTPONLY = True
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
