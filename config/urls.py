@@ -1,9 +1,15 @@
 from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from governance.api.health import healthz
 from governance.errors import not_found, server_error
@@ -35,8 +41,24 @@ api_patterns = [
     path("", include("governance.discovery.api.urls")),
     path("", include("governance.recommendations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # The API docs run vendored Swagger UI / ReDoc (drf-spectacular-sidecar, our static
+    # files). The split view serves Swagger UI's start-up script from a URL, so no inline
+    # script is needed; both inject <style> blocks at run time, so these two pages, and only
+    # they, allow inline styles (ReDoc also runs its search in a blob: worker).
+    path(
+        "docs/",
+        csp_update({"style-src": [SELF, UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        csp_update({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema")
+        ),
+        name="api-redoc",
+    ),
 ]
 
 urlpatterns = [

@@ -9,6 +9,12 @@ import math
 import os
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
+# The project is installed (editable) wherever gunicorn runs, so its bottom-layer redaction
+# module is importable here: one list of secret parameters for the app's logs and this one.
+from governance.redaction import redact
+
 
 def _env_int(name: str, default: int) -> int:
     """An integer from the environment, failing loudly on a value that is not one."""
@@ -79,4 +85,25 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = (
     '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 )
+
+
+class RedactingLogger(Logger):
+    """Gunicorn's logger with secrets taken out of the access-log atoms.
+
+    CivitAI-style clients send their key as ``?token=…``: the request line (``%(r)s``), the
+    query (``%(q)s``), the referer (``%(f)s``) and any request header a format names
+    (``%({authorization}i)s``) are written only after :func:`governance.redaction.redact`.
+    """
+
+    REDACTED_ATOMS = ("r", "q", "f", "U")
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        for name, value in atoms.items():
+            if isinstance(value, str) and (name in self.REDACTED_ATOMS or name.endswith("}i")):
+                atoms[name] = redact(value)
+        return atoms
+
+
+logger_class = RedactingLogger
 proc_name = "hubgate-web"

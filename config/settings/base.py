@@ -7,6 +7,7 @@ Celery tasks executed eagerly in-process. Production overrides live in ``product
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "guardian",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Content-Security-Policy headers (and request.csp_nonce) on every response.
+    "csp",
     # PostgreSQL full-text and trigram lookups for search; inert on SQLite.
     "django.contrib.postgres",
     "governance.api",
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "governance.headers.PermissionsPolicyMiddleware",
     "governance.audit.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +90,49 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+#: Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed when working out a
+#: request's client address (governance.net.client_address: rate limits, sign-in limits,
+#: sessions). Empty: the TCP peer is the client and X-Forwarded-For is ignored, since
+#: anyone can send it. Behind a load balancer, list its addresses (e.g. 10.0.0.0/8).
+HUBGATE_TRUSTED_PROXIES = env.list("HUBGATE_TRUSTED_PROXIES", default=[])
+
+#: Destinations (host names, addresses or CIDRs) that outbound connections may reach even
+#: though they are internal: governance.net refuses private, loopback, link-local, multicast,
+#: reserved and cloud-metadata addresses for the hub connector, its downloads and webhooks.
+#: List a hub mirror or webhook receiver inside your network here, nothing broader.
+HUBGATE_OUTBOUND_ALLOW = env.list("HUBGATE_OUTBOUND_ALLOW", default=[])
+
+# --- Browser security headers -------------------------------------------------------------
+# Content-Security-Policy on every response (django-csp): scripts and styles only from our
+# own static files (no inline script, style or event handler anywhere in templates/),
+# previews from the hubs' https image hosts, nothing framed, no plugins. A page that truly
+# needs an inline block uses request.csp_nonce; the API docs pages relax style-src for
+# themselves only (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "https:", "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+#: Browser features no page uses, denied to every page (governance.headers).
+HUBGATE_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), serial=(), hid=(), "
+    "xr-spatial-tracking=(), browsing-topics=()"
+)
+# Scripts never read the CSRF cookie: forms carry the token, htmx sends it from the
+# hx-headers attribute on <body> (templates/base.html), upload.js from its form.
+CSRF_COOKIE_HTTPONLY = True
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -401,16 +449,42 @@ HUBGATE_PLUGINS = env.json("HUBGATE_PLUGINS", default={})
 # Plugin modules that are not installed as packages (a site's own), by import path.
 HUBGATE_PLUGIN_MODULES = env.list("HUBGATE_PLUGIN_MODULES", default=[])
 
+# Every handler redacts secrets (?token=… and the other parameters listed in
+# governance.redaction, Hubgate keys) before writing: CivitAI-style clients send their key
+# in the query string, which the development server and django.request would log verbatim.
+# Django's own handlers are replaced here, so no record reaches an unfiltered one.
+_log_level = env.str("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "governance.redaction.RedactSecretsFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # picklescan warns about every non-pickle it is shown; our scanner reports what matters.
-    "loggers": {"picklescan": {"level": "ERROR"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": _log_level},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": _log_level, "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # picklescan warns about every non-pickle it is shown; our scanner reports what matters.
+        "picklescan": {"level": "ERROR"},
+    },
 }
 
 # --- Sign-in: django-allauth (local accounts, OpenID Connect, SAML 2.0) --------------------

@@ -19,3 +19,6 @@ STORAGES["default"] = {
 # Recommender snapshot cache off: tests change scores/tags between calls in one process
 # (tests/recommendations turns it on where it tests it).
 HUBGATE_RECS_SNAPSHOT_SECONDS = 0
+# The fake CivitAI hub and the webhook receivers of the tests listen on 127.0.0.1; tests of
+# the outbound guard itself empty this list.
+HUBGATE_OUTBOUND_ALLOW = ["127.0.0.1", "::1", "localhost"]

@@ -179,6 +179,18 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The key that created this one (None: made in a session or the admin). A child never
+    # outlives its parent and is revoked with it (accounts.services). SET_NULL, not CASCADE:
+    # deleting a person must not silently delete service-account keys their key made; the
+    # audit entry of the creation keeps the lineage.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The API key this key was created with.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -27,30 +27,55 @@ def _hash(secret: str) -> str:
 
 def create_api_key(
     *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None,
-    actor: User | None = None,
+    actor: User | None = None, parent: ApiKey | None = None,
 ) -> tuple[ApiKey, str]:  # fmt: skip
-    """Create a key; returns it and the full secret, which is never shown again."""
+    """Create a key; returns it and the full secret, which is never shown again.
+
+    ``parent`` is the key the request was made with: the new key expires no later than it
+    (by default exactly then, if sooner than the longest lifetime) and is revoked with it.
+    """
     unknown = set(scopes) - set(ApiKey.Scope.values)
     if not scopes or unknown:
         raise ValidationFailed(f"scopes must be drawn from {sorted(ApiKey.Scope.values)}",
                                errors={"scopes": sorted(unknown) or ["required"]})  # fmt: skip
     longest = timedelta(days=settings.HUBGATE_API_KEY_MAX_DAYS)
-    now = timezone.now()
-    if expires_at is None:
-        expires_at = now + longest
-    if not now < expires_at <= now + longest:
-        raise ValidationFailed(f"expires_at must be within {longest.days} days",
-                               errors={"expires_at": ["out of range"]})  # fmt: skip
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
+        latest = timezone.now() + longest
+        if parent is not None:
+            # Locked, so a revocation of the parent cannot miss a child created meanwhile.
+            parent = ApiKey.objects.select_for_update().get(pk=parent.pk)
+            now = timezone.now()
+            if parent.revoked_at is not None or (
+                parent.expires_at is not None and parent.expires_at <= now
+            ):
+                raise ValidationFailed("The key this request was made with is no longer valid.")
+            if parent.expires_at is not None and parent.expires_at < latest:
+                latest = parent.expires_at
+        now = timezone.now()
+        if expires_at is None:
+            expires_at = latest
+        if not now < expires_at <= latest:
+            limit = f"{longest.days} days" if parent is None else "its parent key's expiry"
+            raise ValidationFailed(
+                f"expires_at must be in the future, within {limit}",
+                errors={"expires_at": ["out of range"]},
+            )
         key = ApiKey.objects.create(
             user=user, name=name, prefix=prefix, secret_hash=_hash(secret),
-            scopes=sorted(set(scopes)), expires_at=expires_at,
+            scopes=sorted(set(scopes)), expires_at=expires_at, parent=parent,
         )  # fmt: skip
-        record(action="apikey.created", obj=key, actor=actor or user,
-               after={"user": user.username, "name": name, "scopes": key.scopes,
-                      "expires_at": expires_at.isoformat()})  # fmt: skip
+        after = {
+            "user": user.username,
+            "name": name,
+            "scopes": key.scopes,
+            "expires_at": expires_at.isoformat(),
+            # Lineage: which key made this one (None: a session or the admin).
+            "parent_key_id": parent.pk if parent else None,
+            "parent_key_prefix": parent.prefix if parent else None,
+        }
+        record(action="apikey.created", obj=key, actor=actor or user, after=after)
     return key, f"{KEY_PREFIX}{prefix}_{secret}"
 
 
@@ -104,13 +129,32 @@ def check_api_key(raw: str) -> ApiKey | None:
 
 
 def revoke_api_key(*, key: ApiKey, actor: User) -> ApiKey:
+    """Revoke ``key`` and, in the same transaction, every key created with it or with one of
+    those (transitively): a key must not leave behind working keys that it made."""
     with transaction.atomic():
         key = ApiKey.objects.select_for_update().get(pk=key.pk)
-        if key.revoked_at is None:
-            key.revoked_at = timezone.now()
-            key.save(update_fields=["revoked_at"])
-            record(action="apikey.revoked", obj=key, actor=actor,
-                   after={"user": key.user.username, "name": key.name})  # fmt: skip
+        now = timezone.now()
+        revoked: set[int] = set()
+        pending = [key]
+        while pending:
+            current = pending.pop()
+            if current.pk in revoked:
+                continue
+            revoked.add(current.pk)
+            if current.revoked_at is None:
+                current.revoked_at = now
+                current.save(update_fields=["revoked_at"])
+                after = {"user": current.user.username, "name": current.name}
+                if current.pk != key.pk:
+                    after["revoked_with_key_id"] = key.pk
+                record(action="apikey.revoked", obj=current, actor=actor, after=after)
+            # Children of an already revoked key are revoked too (made before this rule).
+            pending.extend(
+                ApiKey.objects.select_for_update()
+                .select_related("user")
+                .filter(parent=current)
+                .exclude(pk__in=revoked)
+            )
     return key
 
 

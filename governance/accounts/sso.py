@@ -22,13 +22,14 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.usersessions.models import UserSession
 from django import forms
 from django.conf import settings
-from django.core.exceptions import MultipleObjectsReturned
+from django.core.exceptions import MultipleObjectsReturned, PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
 from governance.audit.services import record
+from governance.net import client_address
 
 from .models import IdpGroupMapping, Membership, ReviewerRole, RoleAssignment, Team, User
 
@@ -233,6 +234,14 @@ class HubgateAccountAdapter(DefaultAccountAdapter):
         if not settings.HUBGATE_LOCAL_LOGIN:
             raise forms.ValidationError("Password sign-in is turned off: use company sign-in.")
         super().pre_authenticate(request, **credentials)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """Sign-in rate limits and session records key on the real client, one bucket per
+        client even behind the reverse proxy (X-Forwarded-For only from trusted proxies)."""
+        address = client_address(request)
+        if not address:
+            raise PermissionDenied("Unable to determine client IP address")
+        return address
 
     def get_logout_redirect_url(self, request: HttpRequest) -> str:
         # Computed before the session is flushed: the IdP this session came from.

@@ -7,6 +7,8 @@ from __future__ import annotations
 from rest_framework import permissions, throttling
 from rest_framework.request import Request
 
+from governance.net import client_address
+
 from .scopes import Scope
 
 
@@ -51,3 +53,7 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request: Request) -> str:
+        # DRF's own trusts any X-Forwarded-For: a client would get a fresh bucket per request.
+        return client_address(request)

@@ -1,4 +1,5 @@
-"""``RequestIdMiddleware``: one id per request, for logs and audit entries alike."""
+"""``RequestIdMiddleware``: one id per request, for logs and audit entries alike, and the
+request's client address (``request.client_address``, from ``governance.net``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
+
+from governance.net import client_address
 
 from .context import is_sane_request_id, new_request_id, request_context
 
@@ -31,6 +34,8 @@ class RequestIdMiddleware:
 
     @staticmethod
     def _request_id(request: HttpRequest) -> str:
+        # The client as the trusted proxies report it, never a raw X-Forwarded-For.
+        request.client_address = client_address(request)
         given = request.headers.get(HEADER)
         request_id = given if is_sane_request_id(given) else new_request_id()
         request.request_id = request_id

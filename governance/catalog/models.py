@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from governance.net import validate_http_url
+
 
 class Hub(models.TextChoices):
     CIVITAI = "civitai", "CivitAI"
@@ -48,8 +50,8 @@ class NsfwLevel(models.IntegerChoices):
 
 class Creator(SourceFields):
     username = models.CharField(max_length=150, unique=True)
-    image_url = models.URLField(max_length=500, blank=True)
-    link = models.URLField(max_length=500, blank=True)
+    image_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    link = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
 
     class Meta:
         ordering = ["username"]
@@ -158,7 +160,7 @@ class Model(SourceFields, HubStats):
     visibility = models.CharField(
         max_length=16, choices=Visibility.choices, default=Visibility.COMPANY
     )
-    source_url = models.URLField(max_length=500, blank=True)
+    source_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
 
     nsfw = models.BooleanField(default=False)
     nsfw_level = models.PositiveIntegerField(default=NsfwLevel.PG)
@@ -287,7 +289,7 @@ class ModelFile(SourceFields):
     format = models.CharField(max_length=32, blank=True, help_text="SafeTensor, PickleTensor…")
     fp = models.CharField("precision", max_length=16, blank=True)
     size_variant = models.CharField(max_length=16, blank=True, help_text="full or pruned")
-    download_url = models.URLField(max_length=500, blank=True)
+    download_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     blob = models.ForeignKey(
         "ingest.Blob",
         on_delete=models.PROTECT,
@@ -349,7 +351,7 @@ class Image(SourceFields):
     """A preview image (or video) published with a version, kept as metadata."""
 
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="images")
-    url = models.URLField(max_length=1000)
+    url = models.URLField(max_length=1000, validators=[validate_http_url])
     type = models.CharField(max_length=16, default="image")
     nsfw_level = models.PositiveIntegerField(default=NsfwLevel.PG)
     width = models.PositiveIntegerField(null=True, blank=True)

@@ -8,6 +8,9 @@
   put in a URL, never logged and not in ``repr``; httpx drops the header when a download
   redirects to another origin (CivitAI's signed storage URLs), and the client follows the
   hub's ``nextPage`` links and ``downloadUrl``\\s only on the configured origin.
+- Every connection, the hub's and each redirect hop's, goes through
+  :class:`governance.net.OutboundTransport`: internal and metadata addresses are refused
+  after DNS unless ``HUBGATE_OUTBOUND_ALLOW`` lists them (a hub mirror, the local fake hub).
 - JSON bodies are size-capped and must parse; page and cursor pagination stop with
   :class:`HubPaginationLoop` when a cursor or page repeats, a page brings nothing new, or the
   page count passes ``max_pages``.
@@ -17,8 +20,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
-import ipaddress
 import json
 import logging
 import random
@@ -32,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from governance.errors import InvalidHubPayload
+from governance.net import OutboundRefused, OutboundTransport
 
 from .errors import (
     HubError,
@@ -120,7 +124,6 @@ class CivitaiClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("the hub's base URL must be an http(s) URL")
         self.base_url = f"{parts.scheme}://{parts.netloc}{parts.path}"
-        self._internal = _is_internal(parts.hostname or "")
         self.has_api_key = bool(api_key)
         self.retry = retry or RetryPolicy()
         self.max_pages = max_pages
@@ -134,7 +137,9 @@ class CivitaiClient:
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,
-            transport=transport,
+            transport=transport or OutboundTransport(),
+            # An environment proxy would connect on our behalf, past the transport's check.
+            trust_env=False,
         )
 
     def __repr__(self) -> str:
@@ -180,7 +185,7 @@ class CivitaiClient:
         started = time.monotonic()
         try:
             response = self._http.get("/api/v1/models", params={"limit": 1})
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OutboundRefused) as exc:
             return Health(False, int((time.monotonic() - started) * 1000), _describe(exc))
         latency = int((time.monotonic() - started) * 1000)
         if response.status_code == 200:
@@ -239,7 +244,10 @@ class CivitaiClient:
     def _get_capped(
         self, path: str, params: Mapping[str, Any] | None
     ) -> tuple[int, httpx.Headers, bytes]:
-        with self._http.stream("GET", path, params=_clean(params)) as response:
+        with (
+            self._refusal_as_hub_error(path),
+            self._http.stream("GET", path, params=_clean(params)) as response,
+        ):
             if response.status_code != 200:
                 return response.status_code, response.headers, response.read()[:65536]
             declared = response.headers.get("content-length", "")
@@ -442,7 +450,8 @@ class CivitaiClient:
     def _follow(self, request: httpx.Request, path: str) -> httpx.Response:
         """Send, following at most five redirects; httpx drops our Authorization header when
         a redirect leaves the hub's origin. A redirect to a sign-in page means login needed."""
-        response = self._http.send(request, stream=True)
+        with self._refusal_as_hub_error(f"download {path}"):
+            response = self._http.send(request, stream=True)
         for _ in range(5):
             if not response.is_redirect or response.next_request is None:
                 return response
@@ -452,18 +461,28 @@ class CivitaiClient:
             if _looks_like_login(location):
                 raise self._login_error(f"download {path}", "it redirected to its sign-in page")
             if not self._may_follow(next_request.url):
-                raise HubError(f"download {path} redirected to {next_request.url.host!r}, an "
-                               "internal address; refused")  # fmt: skip
-            response = self._http.send(next_request, stream=True)
+                raise HubError(f"download {path} redirected to a {next_request.url.scheme!r} "
+                               "URL; refused")  # fmt: skip
+            # The transport refuses an internal destination, after DNS, on this hop too.
+            with self._refusal_as_hub_error(f"download {path}"):
+                response = self._http.send(next_request, stream=True)
         response.close()
         raise HubError(f"download {path} redirected more than five times")
 
-    def _may_follow(self, url: httpx.URL) -> bool:
-        """Not to an internal address (unless the hub itself is one, as a local fake is):
-        a hostile hub must not turn our downloads into requests inside the network."""
-        if url.scheme not in ("http", "https"):
-            return False
-        return self._internal or not _is_internal(url.host)
+    @staticmethod
+    def _may_follow(url: httpx.URL) -> bool:
+        """http(s) only; where it may lead is the transport's check (governance.net), made
+        on the resolved address of every connection."""
+        return url.scheme in ("http", "https")
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _refusal_as_hub_error(what: str) -> Iterator[None]:
+        """A destination governance.net refuses is the hub's fault, and never retried."""
+        try:
+            yield
+        except OutboundRefused as exc:
+            raise HubError(f"{what}: {exc}") from None
 
     @staticmethod
     def _resume_offset(response: httpx.Response, received: int, path: str) -> int:
@@ -478,18 +497,6 @@ class CivitaiClient:
         if not start.isdigit() or int(start) != received:
             raise HubError(f"{path} resumed at {content_range!r:.40}, not at byte {received}")
         return 0
-
-
-def _is_internal(host: str) -> bool:
-    """Loopback, private or link-local addresses (and localhost), by the literal host."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def _looks_like_login(location: str) -> bool:

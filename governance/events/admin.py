@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from governance.errors import HubgateError
+from governance.net import validate_http_url
 
 from . import services
 from .models import Webhook, WebhookDelivery
@@ -25,6 +26,7 @@ class WebhookForm(forms.ModelForm):
     url = forms.URLField(
         max_length=2000,
         assume_scheme="https",
+        validators=[validate_http_url],
         help_text=Webhook._meta.get_field("url").help_text,
     )
     events = EventPatternsField(

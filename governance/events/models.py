@@ -9,8 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import models
+
+from governance.net import validate_http_url
 
 _WORD = r"[a-z][a-z0-9_]*"
 #: A dotted lower-case event name: "version.approved", "waiver.expired".
@@ -45,7 +46,7 @@ class Webhook(models.Model):
     name = models.CharField(max_length=120)
     url = models.URLField(
         max_length=2000,
-        validators=[URLValidator(schemes=["http", "https"])],
+        validators=[validate_http_url],
         help_text="http or https; redirects are not followed.",
     )
     # Stored as given: the receiver verifies an HMAC keyed with this exact secret, so it cannot
@@ -99,9 +100,9 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    #: The status or the connection error only, never the receiver's answer: a webhook URL
+    #: pointed at an internal page must not become a way to read it.
     last_error = models.CharField(max_length=500, blank=True)
-    #: The first kilobyte of the receiver's last answer.
-    response_excerpt = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     #: When the next attempt is due; the sweeper re-queues pending deliveries left overdue.
     next_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -59,6 +59,7 @@ from django.template.loader import select_template
 from django.utils import timezone
 
 from governance.errors import Conflict
+from governance.net import OutboundRefused, async_outbound_client
 
 from .models import Webhook, WebhookDelivery, is_event_name, new_webhook_secret
 from .selectors import webhooks_subscribed_to
@@ -68,7 +69,6 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = "Hubgate-Webhooks/1"
 CONNECT_TIMEOUT_SECONDS = 5.0
-EXCERPT_BYTES = 1024
 #: Exponential backoff: 30 s, 1 min, 2 min … plus up to a quarter of it as jitter.
 BACKOFF_BASE_SECONDS = 30.0
 # Kept under Redis's default visibility timeout (1 h), past which a broker redelivers a
@@ -163,9 +163,7 @@ class _Answer:
     """What one attempt got: an HTTP status, or an error before any status."""
 
     status_code: int | None = None
-    excerpt: str = ""
     retry_after: float | None = None
-    location: str = ""
     error: str = ""
     retryable_error: bool = True
 
@@ -237,6 +235,9 @@ def _send(delivery: WebhookDelivery) -> _Answer:
         )
     except TimeoutError:
         return _Answer(error=f"No complete answer within {total:g} s.")
+    except OutboundRefused as exc:
+        # An internal or metadata address (after DNS): fixing it takes an administrator.
+        return _Answer(error=f"Refused: {exc}", retryable_error=False)
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         return _Answer(error=f"{type(exc).__name__}: {exc}", retryable_error=False)
     except httpx.HTTPError as exc:
@@ -248,23 +249,18 @@ def _send(delivery: WebhookDelivery) -> _Answer:
 
 async def _post(url: str, body: bytes, headers: dict[str, str], total: float) -> _Answer:
     timeout = httpx.Timeout(total, connect=min(CONNECT_TIMEOUT_SECONDS, total))
+    # The answer's body is never read or kept: only its status counts, and a receiver's (or
+    # an internal service's) page must not be shown to whoever reads the delivery log.
     async with (
-        httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client,
+        async_outbound_client(timeout=timeout, follow_redirects=False) as client,
         client.stream("POST", url, content=body, headers=headers) as response,
     ):
-        excerpt = bytearray()
-        async for chunk in response.aiter_bytes():
-            excerpt += chunk
-            if len(excerpt) >= EXCERPT_BYTES:
-                break
         code = response.status_code
         return _Answer(
             status_code=code,
-            excerpt=_text(bytes(excerpt[:EXCERPT_BYTES])),
             retry_after=(
                 _retry_after(response.headers.get("retry-after")) if code in (429, 503) else None
             ),
-            location=response.headers.get("location", ""),
         )
 
 
@@ -307,7 +303,7 @@ def _record(delivery: WebhookDelivery, answer: _Answer) -> float | None:
         if code is None:
             error, retryable = answer.error, answer.retryable_error
         elif 300 <= code < 400:
-            error, retryable = f"HTTP {code}: redirect to {answer.location!r} not followed", False
+            error, retryable = f"HTTP {code}: redirects are not followed", False
         else:
             error, retryable = f"HTTP {code}", code in (408, 429) or code >= 500
         max_attempts = settings.HUBGATE_WEBHOOK_MAX_ATTEMPTS
@@ -324,7 +320,6 @@ def _record(delivery: WebhookDelivery, answer: _Answer) -> float | None:
         status=status,
         last_status_code=code,
         last_error=_text(error.encode())[:500],
-        response_excerpt=answer.excerpt,
         locked_until=None,
         next_attempt_at=now + timedelta(seconds=countdown) if countdown is not None else None,
         delivered_at=now if status == WebhookDelivery.Status.DELIVERED else None,

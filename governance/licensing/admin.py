@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from governance.admin import RecordAdmin, RecordInline
 from governance.errors import HubgateError
+from governance.net import validate_http_url
 
 from . import services
 from .models import (
@@ -23,7 +24,9 @@ from .terms import TERM_CHOICES, TermsInvalid, validate_restrictions, validate_t
 
 
 class LicenseForm(forms.ModelForm):
-    url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", validators=[validate_http_url]
+    )
     change_note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why the terms change (kept with the new version and in the audit log).",

@@ -15,6 +15,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from governance.net import validate_http_url
+
 #: License keys read like SPDX ids in lower case, so "apache-2.0" keeps its dot.
 LICENSE_KEY = RegexValidator(
     r"^[a-z0-9][a-z0-9.+-]*$", 'Lower case letters, digits, ".", "-" and "+" only.'
@@ -32,7 +34,12 @@ class License(models.Model):
     spdx_id = models.CharField(
         "SPDX id", max_length=80, blank=True, help_text="Empty when SPDX lists no identifier."
     )
-    url = models.URLField(max_length=500, blank=True, help_text="Where the license text is.")
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[validate_http_url],
+        help_text="Where the license text is.",
+    )
     summary = models.TextField(blank=True)
     grant_clause = models.CharField(
         max_length=200, blank=True, help_text="The clause that grants the right to use."

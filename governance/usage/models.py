@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from governance.net import validate_url_values
+
 
 class UsageEvent(models.Model):
     """One use of a version (or file) by a person or program, kept separate from hub stats."""
@@ -30,7 +32,7 @@ class UsageEvent(models.Model):
     #: Which client: "portal", "api", "civitai-api", "ci", or a user agent.
     client = models.CharField(max_length=100, blank=True)
     #: Free-form facts: a CI job's repository, commit and pipeline URL, a Range, …
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, validators=[validate_url_values])
     #: When it happened; set by the caller when the event is written later (queued).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -43,6 +45,12 @@ class UsageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.version_id} by {self.user_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Every writer (the CI check, queued events) goes through here; a javascript: or
+        # data: "pipeline URL" would otherwise be rendered as a link to admins and leads.
+        validate_url_values(self.metadata)
+        super().save(*args, **kwargs)
 
 
 class DailyUsage(models.Model):

@@ -69,3 +69,67 @@ def test_keys_expire_within_the_configured_maximum(user) -> None:
     with pytest.raises(ValidationFailed, match="expires_at"):
         create_api_key(user=user, name="forever", scopes=["read"],
                        expires_at=timezone.now() + timedelta(days=5000))  # fmt: skip
+
+
+# --- Lineage: a key made with a key never outlives it and dies with it --------------------
+
+
+def _make_child(raw: str, **body) -> dict:
+    response = bearer(raw).post(
+        "/api/keys/", {"name": "child", "scopes": ["read"], **body}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_key_made_with_a_key_expires_no_later_than_its_parent(user) -> None:
+    parent, raw = create_api_key(
+        user=user, name="short", scopes=["read"], expires_at=timezone.now() + timedelta(hours=1)
+    )
+    child = _make_child(raw)
+    assert child["parent"] == parent.pk
+    assert ApiKey.objects.get(pk=child["id"]).expires_at == parent.expires_at
+
+    far = (timezone.now() + timedelta(days=300)).isoformat()
+    refused = bearer(raw).post(
+        "/api/keys/", {"name": "long", "scopes": ["read"], "expires_at": far}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "expires_at" in refused.json()["errors"]
+    assert ApiKey.objects.count() == 2
+
+
+def test_revoking_a_key_revokes_the_keys_it_made_transitively(user) -> None:
+    root, root_raw = create_api_key(user=user, name="root", scopes=["read"])
+    child = _make_child(root_raw)
+    grandchild = _make_child(child["key"])
+    unrelated, unrelated_raw = create_api_key(user=user, name="other", scopes=["read"])
+
+    revoke_api_key(key=root, actor=user)
+
+    assert check_api_key(root_raw) is None
+    assert check_api_key(child["key"]) is None
+    assert check_api_key(grandchild["key"]) is None
+    assert bearer(grandchild["key"]).get("/api/keys/").status_code == 401
+    assert check_api_key(unrelated_raw) == unrelated
+    revoked = AuditEntry.objects.filter(action="apikey.revoked")
+    assert sorted(int(e.object_id) for e in revoked) == sorted(
+        [root.pk, child["id"], grandchild["id"]]
+    )
+
+
+def test_the_audit_records_which_key_made_a_key(user) -> None:
+    parent, raw = create_api_key(user=user, name="parent", scopes=["read"])
+    child = _make_child(raw)
+    entry = AuditEntry.objects.get(action="apikey.created", object_id=str(child["id"]))
+    assert entry.after["parent_key_id"] == parent.pk
+    assert entry.after["parent_key_prefix"] == parent.prefix
+    root_entry = AuditEntry.objects.get(action="apikey.created", object_id=str(parent.pk))
+    assert root_entry.after["parent_key_id"] is None
+
+
+def test_a_revoked_key_cannot_be_a_parent(user) -> None:
+    parent, _ = create_api_key(user=user, name="parent", scopes=["read"])
+    revoke_api_key(key=parent, actor=user)
+    with pytest.raises(ValidationFailed):
+        create_api_key(user=user, name="child", scopes=["read"], parent=parent)

@@ -119,3 +119,53 @@ def test_the_answer_is_rendered_exactly_as_its_documented_serializer_would(world
     reasons = [r for item in rendered["items"] for r in item["reasons"]]
     assert any(r["sunset_at"] for r in reasons) and any(r["expires_at"] for r in reasons)
     assert any(item["usage_event_id"] for item in rendered["items"])
+
+
+@pytest.mark.parametrize(
+    "pipeline_url",
+    [
+        "javascript:alert(document.cookie)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+    ],
+)
+def test_a_pipeline_url_that_is_not_http_is_refused(world, pipeline_url) -> None:
+    body = {
+        "profile": PROFILE,
+        "items": [{"hash": world.sha256("approved")}],
+        "record_deployment": True,
+        "ci": {"repository": "acme/app", "pipeline_url": pipeline_url},
+    }
+    response = bearer(world.ci_key).post(URL, body, format="json")
+    assert_problem(response, 400)
+    assert "pipeline_url" in response.content.decode()
+    assert not UsageEvent.objects.exists()
+
+
+def test_an_http_pipeline_url_is_recorded(world) -> None:
+    url = "https://ci.example.com/acme/app/-/pipelines/7"
+    body = {
+        "profile": PROFILE,
+        "items": [{"hash": world.sha256("approved")}],
+        "record_deployment": True,
+        "ci": {"pipeline_url": url},
+    }
+    response = bearer(world.ci_key).post(URL, body, format="json")
+    assert response.status_code == 200, response.content
+    assert UsageEvent.objects.get().metadata["pipeline_url"] == url
+
+
+def test_the_usage_model_refuses_a_script_url_whoever_writes_it(world) -> None:
+    from django.core.exceptions import ValidationError
+
+    version = world.versions["approved"]
+    with pytest.raises(ValidationError):
+        UsageEvent.objects.create(
+            kind=UsageEvent.Kind.DEPLOYMENT,
+            version=version,
+            metadata={"pipeline_url": "javascript:alert(1)"},
+        )

@@ -169,15 +169,44 @@ def test_the_key_never_reaches_the_log(fake_hub, hub_client, caplog) -> None:
     assert HUB_KEY not in caplog.text
 
 
-def test_downloads_never_follow_a_redirect_into_the_network() -> None:
+def test_downloads_follow_only_http_redirects() -> None:
     import httpx
 
     with CivitaiClient(base_url="https://civitai.com") as client:
         assert client._may_follow(httpx.URL("https://b2.civitai.com/file?sig=1"))
-        for internal in ("http://169.254.169.254/latest/meta-data", "http://127.0.0.1:5432/",
-                         "http://10.0.0.5/x", "http://localhost/x", "http://[::1]/x",
-                         "file:///etc/passwd"):  # fmt: skip
-            assert not client._may_follow(httpx.URL(internal)), internal
+        assert not client._may_follow(httpx.URL("file:///etc/passwd"))
+
+
+@pytest.mark.parametrize(
+    "storage_host",
+    # 127.0.0.2 spelled as decimal, hex and octal, a plain loopback and the metadata service.
+    ["2130706434", "0x7f000002", "017700000002", "127.0.0.2", "169.254.169.254"],
+)
+def test_a_download_redirect_into_the_network_is_refused_after_dns(
+    fake_hub, hub_client, settings, storage_host
+) -> None:
+    from governance.connectors.errors import HubError
+
+    settings.HUBGATE_OUTBOUND_ALLOW = ["127.0.0.1/32"]  # the hub itself, nothing else
+    fake_hub.storage_host = storage_host
+    version = fake_hub.model(MERIDIAN)["modelVersions"][0]
+    with pytest.raises(HubError, match="internal or reserved address"):
+        _download(hub_client, fake_hub, version["id"])
+    assert not [r for r in fake_hub.requests if r.path.startswith("/files/")]
+
+
+def test_a_hub_on_an_internal_address_is_refused_unless_allow_listed(
+    fake_hub, hub_client, settings
+) -> None:
+    from governance.connectors.errors import HubError
+
+    settings.HUBGATE_OUTBOUND_ALLOW = []
+    with pytest.raises(HubError, match="internal or reserved address"):
+        hub_client.model(CLAYMATION)
+    assert not hub_client.health().ok
+    assert fake_hub.requests == []
+    settings.HUBGATE_OUTBOUND_ALLOW = ["localhost", "127.0.0.1"]
+    assert hub_client.model(CLAYMATION)["id"] == CLAYMATION
 
 
 def test_a_body_larger_than_allowed_is_cut_off(fake_hub, hub_client) -> None:

@@ -48,7 +48,6 @@ def test_a_500_then_a_200_ends_delivered_after_two_attempts(receiver) -> None:
     assert countdown is not None and 30 <= countdown <= 37.5  # 30 s backoff plus jitter
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
     assert delivery.last_error == "HTTP 500"
-    assert delivery.response_excerpt == "database down"
     expected = timezone.now() + timedelta(seconds=countdown)
     assert abs((delivery.next_attempt_at - expected).total_seconds()) < 5
 
@@ -188,11 +187,14 @@ def test_a_deactivated_webhook_gets_nothing(receiver) -> None:
     assert receiver.requests == []
 
 
-def test_only_the_first_kilobyte_of_the_answer_is_kept(receiver) -> None:
-    receiver.answer(Reply(200, body=b"x" * 5000))
+def test_a_failure_shows_the_status_never_the_answer(receiver) -> None:
+    receiver.answer(Reply(403, body=b"internal admin page: db password hunter2"))
     delivery = pending_delivery(receiver.url)
     attempt(delivery)
-    assert delivery.response_excerpt == "x" * 1024
+    assert (delivery.status, delivery.last_status_code) == ("failed", 403)
+    assert delivery.last_error == "HTTP 403 (permanent)"
+    stored = WebhookDelivery.objects.filter(pk=delivery.pk).values().get()
+    assert not any("hunter2" in str(value) for value in stored.values())
 
 
 def test_the_sweeper_requeues_overdue_deliveries_only(
@@ -244,3 +246,25 @@ def test_without_a_broker_a_failed_attempt_stays_pending_for_the_sweeper(receive
     result = deliver_webhook_task.apply(args=[str(delivery.delivery_id)])
     assert result.get() == "pending"  # not retried at once in the caller's process
     assert len(receiver.requests) == 1
+
+
+INTERNAL_HOSTS = ["127.0.0.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "localhost", "[::1]"]
+
+
+@override_settings(HUBGATE_OUTBOUND_ALLOW=[])
+@pytest.mark.parametrize("host", [*INTERNAL_HOSTS, "169.254.169.254"])
+def test_a_webhook_to_an_internal_address_is_refused_after_dns(receiver, host) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    delivery = pending_delivery(f"http://{host}:{port}/hook")
+    assert attempt(delivery) is None
+    assert delivery.status == "failed"
+    # httpx itself rejects some spellings (octal); every other one is refused after DNS.
+    assert "internal" in delivery.last_error or "InvalidURL" in delivery.last_error
+    assert receiver.requests == []
+
+
+def test_the_outbound_allow_list_lets_a_webhook_reach_an_internal_receiver(receiver) -> None:
+    # config.settings.test allow-lists 127.0.0.1 for the test receivers.
+    delivery = pending_delivery(receiver.url)
+    assert attempt(delivery) is None
+    assert delivery.status == "delivered"

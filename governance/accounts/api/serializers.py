@@ -22,8 +22,15 @@ class ApiKeySerializer(serializers.ModelSerializer):
             "expires_at",
             "revoked_at",
             "last_used_at",
+            "parent",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "parent": {
+                "help_text": "Id of the API key this key was created with (it expires no "
+                "later, and is revoked with it)."
+            }
+        }
 
     def get_state(self, key: ApiKey) -> str:
         if key.revoked_at is not None:
@@ -56,7 +63,8 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
-        help_text="Default and latest: HUBGATE_API_KEY_MAX_DAYS (365) days from now.",
+        help_text="Default and latest: HUBGATE_API_KEY_MAX_DAYS (365) days from now, and, for "
+        "a key created with a key, that key's expiry.",
     )
     user = serializers.SlugRelatedField(
         slug_field="username",

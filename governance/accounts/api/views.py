@@ -81,6 +81,8 @@ class ApiKeyViewSet(
             scopes=values["scopes"],
             expires_at=values.get("expires_at"),
             actor=request.user,
+            # A key made with a key lives no longer than it and is revoked with it.
+            parent=request.auth if isinstance(request.auth, ApiKey) else None,
         )
         key.key = raw
         return Response(

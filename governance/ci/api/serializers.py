@@ -2,6 +2,8 @@ from dataclasses import asdict
 
 from rest_framework import serializers
 
+from governance.net import validate_http_url
+
 from ..check import (
     MAX_ITEMS,
     REASON_CODE_CHOICES,
@@ -56,7 +58,13 @@ class CIMetadataSerializer(serializers.Serializer):
     ref = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="Branch or tag."
     )
-    pipeline_url = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    pipeline_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        validators=[validate_http_url],
+        help_text="An absolute http(s) URL of the CI run.",
+    )
     job = serializers.CharField(required=False, allow_blank=True, max_length=500)
     environment = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
