@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 FIXTURE = (
-    Path(__file__).resolve().parent.parent / "governance" / "catalog" / "fixtures"
-    / "demo_catalog.json"
-)  # fmt: skip
+    Path(__file__).resolve().parent.parent / "governance" / "demo" / "fixtures" / "demo_catalog.json"
+)
 
 
 def fixture_items() -> list[dict]:

@@ -46,7 +46,7 @@ def main(versions: int) -> None:
     from governance.catalog.models import Creator, Model, ModelFile, ModelVersion
     from governance.gates.verdicts import precompute_verdicts
     from governance.ingest.models import Blob
-    from governance.licensing.demo import seed_intended_uses
+    from governance.demo.licensing import seed_intended_uses
     from governance.licensing.services import sync_license_catalog
     from governance.scanning.models import FileScan
 

@@ -55,7 +55,7 @@ def _world():
     from django.db import transaction
 
     from governance.accounts.models import User
-    from governance.approvals.demo import demo_safetensors
+    from governance.demo.approvals import demo_safetensors
     from governance.catalog.models import Model, ModelVersion, VersionState
     from governance.ingest.services import attach_blob, ingest_chunks
 

@@ -16,12 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.accounts.models import Membership, Team, User
-from governance.catalog.models import Model, ModelVersion, VersionState
+from governance.catalog.models import Creator, Model, ModelVersion, VersionState
+from governance.community import services
+from governance.community.models import Collection, Comment, Favorite, Review
 from governance.usage.models import UsageEvent
 from governance.usage.services import aggregate_daily_usage
-
-from . import services
-from .models import Collection, Comment, Review
 
 SEED = 11
 DAYS = 120
@@ -262,8 +261,6 @@ def _discussions(rng, now, days, people, newest, weight) -> int:
 
 
 def _favorites_follows_collections(rng, now, people, alice, newest, weight) -> None:
-    from .models import Favorite
-
     models = list(newest)
     for person in people:
         picks = rng.choices(models, weights=[weight[m] for m in models], k=rng.randint(2, 8))
@@ -277,8 +274,6 @@ def _favorites_follows_collections(rng, now, people, alice, newest, weight) -> N
         .values_list("creator", flat=True)
         .distinct()[:5]
     )
-    from governance.catalog.models import Creator
-
     for person, creator_id in zip(people, creators, strict=False):
         services.follow(user=person, creator=Creator.objects.get(pk=creator_id))
 

@@ -10,8 +10,12 @@ from django.db import transaction
 
 from governance.catalog.models import Model
 
-from .models import DeclaredLicense, IntendedUse, License
-from .services import declare_license, save_intended_use, sync_license_catalog
+from governance.licensing.models import DeclaredLicense, IntendedUse, License
+from governance.licensing.services import (
+    declare_license,
+    save_intended_use,
+    sync_license_catalog,
+)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_licensing.json"
 

@@ -15,7 +15,7 @@ safetensors file, the same bytes for the same file id — and the document's ``s
 5xx answers, 429 with ``Retry-After``, slow answers, malformed JSON, truncated downloads,
 wrong bytes, endless or looping pagination.
 
-``python manage.py civitai fake-hub`` runs it for the demo.
+``python manage.py fake_hub`` serves the demo catalog with it.
 """
 
 from __future__ import annotations

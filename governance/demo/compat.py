@@ -12,7 +12,7 @@ from governance.accounts.models import ApiKey, User
 from governance.accounts.services import create_api_key, revoke_api_key
 from governance.catalog.models import ModelVersion, VersionState
 
-from .ids import served_id
+from governance.compat.ids import served_id
 
 DEMO_KEY_NAME = "demo: CivitAI-compatible API"
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from governance.accounts.models import Team, User
 from governance.audit.models import AuditEntry
-from governance.catalog.demo import load_fixture
+from governance.demo.catalog import load_fixture
 from governance.catalog.models import Model, ModelType, ModelVersion, VersionScore
 from tests.catalog.test_services import snapshot
 

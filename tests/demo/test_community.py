@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from governance.community import selectors
-from governance.community.demo import seed_community_demo
+from governance.demo.community import seed_community_demo
 from governance.community.models import Collection, Comment, ContentStatus, Review
 from governance.usage.models import DailyUsage, UsageEvent
 
