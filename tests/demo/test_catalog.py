@@ -8,8 +8,8 @@ from django.test import override_settings
 
 from governance.accounts.models import Team, User
 from governance.audit.models import AuditEntry
-from governance.demo.catalog import load_fixture
 from governance.catalog.models import Model, ModelType, ModelVersion, VersionScore
+from governance.demo.catalog import load_fixture
 from tests.catalog.test_services import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

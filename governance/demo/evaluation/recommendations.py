@@ -253,9 +253,13 @@ def quality_labels(catalog: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
             if not commercial_images:
                 reasons.append("generated images may not be sold")
             labels.append(
-                {"version": version["id"], "model": doc["id"], "label": int(not reasons),
-                 "reasons": reasons}
-            )  # fmt: skip
+                {
+                    "version": version["id"],
+                    "model": doc["id"],
+                    "label": int(not reasons),
+                    "reasons": reasons,
+                }
+            )
     return sorted(labels, key=lambda row: row["version"])
 
 
