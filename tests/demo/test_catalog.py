@@ -42,9 +42,10 @@ def test_seed_demo_loads_everything_and_a_second_run_changes_nothing() -> None:
     assert Model.objects.filter(owning_team__isnull=False).count() >= 10
     assert not ModelVersion.objects.filter(scores__isnull=True).exists()
     states = dict(
-        ModelVersion.objects.filter(hub="upload").values_list("model__name", "state")
+        ModelVersion.objects.filter(hub="upload")
+        .values_list("model__name", "state")
         .order_by("model__name", "index")
-    )  # fmt: skip
+    )
     assert states == {
         "Product Shot Upscaler": "deprecated",  # v1, superseded by the approved v2
         "Research Probe Checkpoint": "in_review",  # a flagged pickle waits for reviewers

@@ -60,9 +60,12 @@ DAYS = 34
 
 
 @pytest.fixture
-def small_catalog(tmp_path) -> None:
+def small_catalog(tmp_path, settings) -> None:
     """The demo people and the first 15 models of the demo catalog (a quarter of it: the
     community seeding is what these tests are about)."""
+    # Moderating each review's text is three quarters of the seeding time, and the test above
+    # already checks it (the held comment); here it would only slow the weekday runs down.
+    settings.HUBGATE_DISABLED_PLUGINS = [*settings.HUBGATE_DISABLED_PLUGINS, "moderation_lexicon"]
     fixture = tmp_path / "catalog.json"
     fixture.write_text(json.dumps({"items": load_fixture()[:15]}), encoding="utf-8")
     seed_demo(fixture=fixture)
