@@ -8,9 +8,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-FIXTURE = (
-    Path(__file__).resolve().parent.parent / "governance" / "demo" / "fixtures" / "demo_catalog.json"
-)
+FIXTURE = Path(__file__).resolve().parents[1] / "governance/demo/fixtures/demo_catalog.json"
 
 
 def fixture_items() -> list[dict]:

@@ -44,9 +44,9 @@ def main(versions: int) -> None:
     from governance.accounts.services import create_api_key
     from governance.approvals.models import ModelRequest
     from governance.catalog.models import Creator, Model, ModelFile, ModelVersion
+    from governance.demo.licensing import seed_intended_uses
     from governance.gates.verdicts import precompute_verdicts
     from governance.ingest.models import Blob
-    from governance.demo.licensing import seed_intended_uses
     from governance.licensing.services import sync_license_catalog
     from governance.scanning.models import FileScan
 

@@ -32,9 +32,9 @@ def main() -> None:
     started = time.perf_counter()
     demo_database("recs")
     from governance.catalog.models import Model
+    from governance.demo.evaluation import recommendations as ev
     from governance.hookspecs import UserSnapshot
     from governance.plugins import call_hook
-    from governance.demo.evaluation import recommendations as ev
     from governance.recommendations import selectors
     from governance.recommendations.similarity import (
         baskets,

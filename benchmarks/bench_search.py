@@ -74,8 +74,8 @@ def _setup_django() -> None:
 def quality() -> dict:
     _setup_django()
     from governance.accounts.models import User
-    from governance.demo.catalog import FIXTURE
     from governance.catalog.services import import_civitai_model
+    from governance.demo.catalog import FIXTURE
     from governance.demo.evaluation.search import evaluate
     from governance.discovery.services import reindex_all
 

@@ -9,9 +9,9 @@ import pytest
 from guardian.shortcuts import assign_perm
 
 from config.celery import app as celery_app
-from governance.demo.catalog import load_fixture
 from governance.catalog.models import ModelVersion
 from governance.connectors.client import CivitaiClient, RetryPolicy
+from governance.demo.catalog import load_fixture
 from governance.demo.fake_hub import FakeCivitai
 from governance.lifecycle import services as lifecycle
 

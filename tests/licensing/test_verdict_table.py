@@ -166,9 +166,7 @@ def test_the_tables_cover_the_catalog_and_the_demo_profiles() -> None:
     assert set(PROFILES) == {CP, IR, PS, FR}
     assert set(BASE) - {"Other"} <= {b for b, key in BASES.items() if key}
     demo_bases = {
-        version["baseModel"]
-        for item in load_fixture()
-        for version in item["modelVersions"]
+        version["baseModel"] for item in load_fixture() for version in item["modelVersions"]
     }
     assert demo_bases <= set(BASES), "every base model in the demo catalog has a mapping"
     assert len(FLAG_COMBINATIONS) == 2**7

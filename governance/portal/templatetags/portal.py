@@ -27,4 +27,3 @@ def percent(value: float | None) -> str:
 def get_list(querydict, key: str) -> list[str]:
     """``request.GET|get_list:"type"`` — every value of a repeated query parameter."""
     return querydict.getlist(key) if hasattr(querydict, "getlist") else []
-
