@@ -8,10 +8,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-FIXTURE = (
-    Path(__file__).resolve().parent.parent / "governance" / "catalog" / "fixtures"
-    / "demo_catalog.json"
-)  # fmt: skip
+FIXTURE = Path(__file__).resolve().parents[1] / "governance/demo/fixtures/demo_catalog.json"
 
 
 def fixture_items() -> list[dict]:

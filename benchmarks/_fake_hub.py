@@ -21,7 +21,7 @@ def main() -> None:
     django.setup()
     from _civitai_data import synthetic_models
 
-    from governance.connectors.fake import FakeCivitai
+    from governance.demo.fake_hub import FakeCivitai
 
     hub = FakeCivitai(synthetic_models(args.models), real_files=False)
     print(hub.url, flush=True)

@@ -45,8 +45,8 @@ def main(versions: int) -> None:
     from governance.approvals.models import ModelRequest
     from governance.catalog.models import Creator, Model, ModelFile, ModelVersion
     from governance.ci.verdicts import precompute_verdicts
+    from governance.demo.licensing import seed_intended_uses
     from governance.ingest.models import Blob
-    from governance.licensing.demo import seed_intended_uses
     from governance.licensing.services import sync_license_catalog
     from governance.scanning.models import FileScan
 

@@ -3,7 +3,7 @@ quality: AUC of the composite score against the quality labels. One run, side by
 
 The catalog is the demo catalog, seeded into a fresh SQLite database exactly as
 ``manage.py seed_demo`` does (every scorer plugin runs on every version). The interaction
-logs are SIMULATED (governance/recommendations/evaluation.py says how) and split by time:
+logs are SIMULATED (governance/demo/evaluation/recommendations.py says how) and split by time:
 uses before 2026-10-01 build the item-item matrix (with the same function the Celery task
 uses) and each simulated member's history (own use weight 1, teammates' 0.5, as in
 production); the models a member first used after the split are what the recommenders
@@ -32,9 +32,9 @@ def main() -> None:
     started = time.perf_counter()
     demo_database("recs")
     from governance.catalog.models import Model
+    from governance.demo.evaluation import recommendations as ev
     from governance.hookspecs import UserSnapshot
     from governance.plugins import call_hook
-    from governance.recommendations import evaluation as ev
     from governance.recommendations import selectors
     from governance.recommendations.similarity import (
         baskets,

@@ -2,7 +2,7 @@
 
 Quality (SQLite throwaway database, the embedded default): the 67-model demo catalog is
 imported, every index built, and the 68 judged queries of
-governance/discovery/evaluation/queries.json run through the real search service in each
+governance/demo/evaluation/fixtures/search_queries.json run through the real search service in each
 mode; nDCG@10 (binary gains) and precision@5 are averaged, over all queries and per kind
 (keyword queries / paraphrases that share no word with the relevant models).
 
@@ -74,9 +74,9 @@ def _setup_django() -> None:
 def quality() -> dict:
     _setup_django()
     from governance.accounts.models import User
-    from governance.catalog.demo import FIXTURE
     from governance.catalog.services import import_civitai_model
-    from governance.discovery.evaluation import evaluate
+    from governance.demo.catalog import FIXTURE
+    from governance.demo.evaluation.search import evaluate
     from governance.discovery.services import reindex_all
 
     for item in json.loads(FIXTURE.read_text())["items"]:

@@ -55,8 +55,8 @@ def _world():
     from django.db import transaction
 
     from governance.accounts.models import User
-    from governance.approvals.demo import demo_safetensors
     from governance.catalog.models import Model, ModelVersion, VersionState
+    from governance.demo.approvals import demo_safetensors
     from governance.ingest.services import attach_blob, ingest_chunks
 
     model = Model.objects.create(name="Bench LoRA", type="LORA")

@@ -1,11 +1,12 @@
-"""Test settings: base settings with fast password hashing and throwaway file storage."""
+"""Test settings: the local settings (so the demo app too) with fast password hashing and
+throwaway file storage."""
 
 import os
 import tempfile
 from pathlib import Path
 
-from .base import *  # noqa: F403
-from .base import STORAGES
+from .local import *  # noqa: F403
+from .local import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A worker process started by the tests is handed the same directory through the environment.

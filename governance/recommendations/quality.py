@@ -11,7 +11,7 @@ as context, but does not move the value. Security is a ceiling as well as a part
 whose files have dangerous findings cannot score above its security score.
 
 :data:`DEFAULT_WEIGHTS` and :data:`DEFAULT_POWER` were tuned on the TRAIN split of the
-shipped quality labels only (``evaluation.tune_quality`` — coordinate ascent on train AUC;
+shipped quality labels only (``demo.evaluation.recommendations.tune_quality``: coordinate ascent;
 ``benchmarks/bench_recommendations.py`` re-runs it and reports train and held-out TEST AUC).
 Community rating, documentation depth, license clarity, momentum and commercial rights
 got weight 0 there (on these labels they did not separate good from bad versions; see the

@@ -9,10 +9,10 @@ import pytest
 from guardian.shortcuts import assign_perm
 
 from config.celery import app as celery_app
-from governance.catalog.demo import load_fixture
 from governance.catalog.models import ModelVersion
 from governance.connectors.client import CivitaiClient, RetryPolicy
-from governance.connectors.fake import FakeCivitai
+from governance.demo.catalog import load_fixture
+from governance.demo.fake_hub import FakeCivitai
 from governance.lifecycle import services as lifecycle
 
 #: The fake hub's CivitAI API key (a CivitAI key, not a Hubgate one).

@@ -176,8 +176,8 @@ def test_bulk_writes_are_caught_up_by_the_stale_sweep(user, catalog):
 def test_a_bulk_import_is_searchable_at_once(db, user):
     import json
 
-    from governance.catalog.demo import FIXTURE
     from governance.catalog.services import import_civitai_model
+    from governance.demo.catalog import FIXTURE
 
     document = json.loads(FIXTURE.read_text())["items"][0]
     import_civitai_model(document=document)
@@ -187,8 +187,8 @@ def test_a_bulk_import_is_searchable_at_once(db, user):
 def test_an_index_failure_never_fails_the_import(db, monkeypatch):
     import json
 
-    from governance.catalog.demo import FIXTURE
     from governance.catalog.services import import_civitai_model
+    from governance.demo.catalog import FIXTURE
     from governance.discovery import services
 
     def broken(*args, **kwargs):
@@ -205,9 +205,9 @@ def test_an_import_hashes_its_previews_after_the_commit_not_inside_it(
 ):
     import json
 
-    from governance.catalog.demo import FIXTURE
     from governance.catalog.models import Image
     from governance.catalog.services import import_civitai_model
+    from governance.demo.catalog import FIXTURE
     from governance.discovery.models import ImageHash, SearchDocument
 
     document = json.loads(FIXTURE.read_text())["items"][0]

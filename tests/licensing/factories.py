@@ -6,8 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from governance.approvals import services as approvals
+from governance.demo.licensing import seed_intended_uses
 from governance.licensing import services
-from governance.licensing.demo import seed_intended_uses
 from governance.licensing.models import IntendedUse
 from governance.licensing.services import sync_license_catalog
 

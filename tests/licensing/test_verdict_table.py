@@ -15,8 +15,9 @@ import json
 
 import pytest
 
+from governance.demo.catalog import load_fixture
+from governance.demo.licensing import demo_data
 from governance.hookspecs import IntendedUseProfile, LicenseVerdict
-from governance.licensing.demo import demo_data
 from governance.licensing.selectors import evaluate
 from governance.licensing.services import CATALOG
 from governance.licensing.terms import HubFlags, LicenseData, VersionFacts, effective_terms
@@ -165,11 +166,7 @@ def test_the_tables_cover_the_catalog_and_the_demo_profiles() -> None:
     assert set(PROFILES) == {CP, IR, PS, FR}
     assert set(BASE) - {"Other"} <= {b for b, key in BASES.items() if key}
     demo_bases = {
-        version["baseModel"]
-        for item in json.loads(
-            (CATALOG.parent.parent.parent / "catalog/fixtures/demo_catalog.json").read_text()
-        )["items"]
-        for version in item["modelVersions"]
+        version["baseModel"] for item in load_fixture() for version in item["modelVersions"]
     }
     assert demo_bases <= set(BASES), "every base model in the demo catalog has a mapping"
     assert len(FLAG_COMBINATIONS) == 2**7

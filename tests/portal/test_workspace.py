@@ -232,15 +232,6 @@ def test_requesting_a_model_from_civitai_starts_an_import_shown_live(client, use
     assert response.status_code == 302 and response["Location"].endswith("#management")
 
 
-def test_the_sign_in_page_names_the_demo_users_only_on_a_development_server(client) -> None:
-    from django.test import override_settings
-
-    UserFactory(username="alice")
-    with override_settings(DEBUG=True):
-        assert "hubgate-demo" in client.get(reverse("account_login")).content.decode()
-    assert "hubgate-demo" not in client.get(reverse("account_login")).content.decode()
-
-
 def test_recommendations_leave_nsfw_models_out(client, user) -> None:
     client.force_login(user)
     ModelFactory(name="Calm Lines", tags=["ink"])

@@ -52,8 +52,8 @@ def test_an_event_recorded_after_a_response_is_written_when_it_is_closed():
 def test_a_download_through_the_api_is_recorded_once_its_bytes_are_sent(
     client, django_capture_on_commit_callbacks
 ):
-    from governance.approvals.demo import demo_safetensors
     from governance.catalog.models import VersionState
+    from governance.demo.approvals import demo_safetensors
     from governance.ingest.services import attach_blob, ingest_chunks
 
     version = ModelVersionFactory()

@@ -27,18 +27,3 @@ def percent(value: float | None) -> str:
 def get_list(querydict, key: str) -> list[str]:
     """``request.GET|get_list:"type"`` — every value of a repeated query parameter."""
     return querydict.getlist(key) if hasattr(querydict, "getlist") else []
-
-
-@register.simple_tag
-def demo_sign_in_hint() -> str:
-    """On a development server with the demo loaded: who to sign in as (else "")."""
-    from django.conf import settings
-
-    from governance.accounts.models import User
-    from governance.approvals.demo import REVIEWERS
-    from governance.catalog.demo import DEMO_PASSWORD, DEMO_USERS
-
-    if not settings.DEBUG or not User.objects.filter(username="alice").exists():
-        return ""
-    names = ", ".join([u[0] for u in DEMO_USERS] + [r[0] for r in REVIEWERS])
-    return f"Demo: sign in as any of {names} with the password {DEMO_PASSWORD}."

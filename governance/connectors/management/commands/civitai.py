@@ -6,13 +6,11 @@ non-zero with the service's message when the hub or the document is at fault.
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.accounts.models import Team
-from governance.catalog.demo import load_fixture
 from governance.catalog.models import ModelVersion
 from governance.errors import HubgateError
 
@@ -36,9 +34,6 @@ class Command(BaseCommand):
         download = commands.add_parser("download", help="Store the files of a version.")
         download.add_argument("version_id", type=int, help="Hubgate's id of the version.")
         commands.add_parser("health", help="Check the connection to CivitAI.")
-        fake = commands.add_parser("fake-hub", help="Serve the demo catalog as a fake CivitAI.")
-        fake.add_argument("--port", type=int, default=8765)
-        fake.add_argument("--api-key", default="", help="The key login-required files need.")
 
     def handle(self, *args, command: str, **options) -> None:
         try:
@@ -94,14 +89,3 @@ class Command(BaseCommand):
         if connection.status != connection.Status.OK:
             raise CommandError(line)
         self.stdout.write(self.style.SUCCESS(line))
-
-    def _fake_hub(self, *, port: int, api_key: str, **_) -> None:
-        from ...fake import FakeCivitai
-
-        hub = FakeCivitai(load_fixture(), api_key=api_key, port=port)
-        self.stdout.write(
-            f"Fake CivitAI with {len(hub.models())} models on {hub.url} (Ctrl-C stops it).\n"
-            f"Point Hubgate at it: HUBGATE_CIVITAI_BASE_URL={hub.url}"
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            hub.serve_forever()

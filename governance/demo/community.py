@@ -1,30 +1,49 @@
 """Demo community and usage for ``manage.py seed_demo``: months of reviews, comments, votes,
 favorites, follows, collections and usage events on the demo catalog.
 
-Deterministic (one seeded random generator, fixed dates relative to the day it runs) and
-idempotent (a second run finds its marker collection and does nothing). Text goes through the
-real services, so the moderation plugins score sentiment and hold the toxic example.
+Deterministic (seeded random generators, dates relative to the day it runs) and idempotent
+(a second run finds its marker collection and does nothing). Text goes through the real
+services, so the moderation plugins score sentiment and hold the toxic example.
+
+Usage follows the calendar (weekends are quieter), yet what the demo shows does not depend on
+the weekday it runs on: each week carries the same volume whichever days are weekends, the
+viral spike is sized from that weekly level (not from the day's, which a weekend shrinks),
+and usage draws from its own generators, so the weekday never changes the reviews, comments
+or collections either.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from governance.accounts.models import Membership, Team, User
-from governance.catalog.models import Model, ModelVersion, VersionState
+from governance.catalog.models import Creator, Model, ModelVersion, VersionState
+from governance.community import services
+from governance.community.models import Collection, Comment, Favorite, Review
 from governance.usage.models import UsageEvent
 from governance.usage.services import aggregate_daily_usage
 
-from . import services
-from .models import Collection, Comment, Review
-
 SEED = 11
 DAYS = 120
+#: A weekend day sees this share of a weekday's usage.
+WEEKEND_FACTOR = 0.4
+#: The viral model's spike: on each of the last VIRAL_DAYS days, extra uses equal to this
+#: share of the average day's usage (it comes from outside the team's weekly rhythm).
+VIRAL_DAYS = 2
+VIRAL_SHARE = 0.6
+#: Kinds of usage event and how often each occurs.
+KINDS = [
+    (UsageEvent.Kind.DOWNLOAD, 0.5),
+    (UsageEvent.Kind.PORTAL_VIEW, 0.3),
+    (UsageEvent.Kind.API_READ, 0.12),
+    (UsageEvent.Kind.DEPLOYMENT, 0.08),
+]
+REPOSITORIES = ["studio/campaign-renderer", "research/eval-harness", "studio/product-shots"]
 MARKER = "Alice's inking kit"
 #: Extra community members (no password: they only exist as authors in the demo).
 MEMBERS = [(f"member{n:02d}", "creative-studio" if n % 2 else "ml-research") for n in range(1, 15)]
@@ -91,6 +110,15 @@ def _at(now, day_offset: int, rng: random.Random):
     return now - timedelta(days=day_offset, hours=rng.randint(0, 10), minutes=rng.randint(0, 59))
 
 
+def _during(now: datetime, day_offset: int, rng: random.Random) -> datetime:
+    """A moment of the local calendar day ``day_offset`` days ago (today: before ``now``), so
+    an event counts for the day it was generated for at any hour the demo runs."""
+    day = timezone.localdate(now) - timedelta(days=day_offset)
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    span = min(now - start, timedelta(days=1) - timedelta(seconds=1))
+    return start + timedelta(seconds=rng.randint(0, int(span.total_seconds())))
+
+
 def seed_community_demo(*, seed: int = SEED, days: int = DAYS) -> CommunityDemoReport:
     """Generate the demo community and usage once; ``created=False`` when already there."""
     if Collection.objects.filter(name=MARKER, owner__username="alice").exists():
@@ -114,16 +142,18 @@ def seed_community_demo(*, seed: int = SEED, days: int = DAYS) -> CommunityDemoR
     models = list(newest)
     if not models or not people:
         return CommunityDemoReport(created=False)
-    # Popularity follows a long tail; a few models rise lately and one goes viral.
-    weight = {
-        model_id: 1.0 / (rank + 1) ** 0.9
-        for rank, model_id in enumerate(rng.sample(models, len(models)))
-    }
+    # Popularity follows a long tail; a few models rise lately, and one little-known model
+    # (not among the most popular third) suddenly goes viral.
+    ranked = rng.sample(models, len(models))
+    weight = {model_id: 1.0 / (rank + 1) ** 0.9 for rank, model_id in enumerate(ranked)}
     rising = set(rng.sample(models, min(3, len(models))))
-    viral = rng.choice(models)
+    tail = [m for m in ranked[len(ranked) // 3 :] if m not in rising]
+    viral = rng.choice(tail or ranked)
 
     with transaction.atomic():
-        events = _usage_events(rng, now, days, people, team_of, newest, weight, rising, viral)
+        usage = Usage(random.Random(f"{seed}:usage"), now, people, team_of, newest)
+        events = _usage_events(usage, days, weight, rising)
+        events += _viral_spike(usage, random.Random(f"{seed}:viral"), days, viral)
         UsageEvent.objects.bulk_create(events, batch_size=2000)
         reviews = _reviews(rng, now, days, people, newest, weight)
         comments = _discussions(rng, now, days, people, newest, weight)
@@ -136,59 +166,78 @@ def seed_community_demo(*, seed: int = SEED, days: int = DAYS) -> CommunityDemoR
     )
 
 
-def _usage_events(rng, now, days, people, team_of, newest, weight, rising, viral) -> list:
+@dataclass(frozen=True)
+class Usage:
+    """What every generated usage event draws on."""
+
+    rng: random.Random
+    now: datetime
+    people: list[User]
+    team_of: dict[int, int]
+    newest: dict[int, ModelVersion]
+
+    def event(self, model_id: int, day_offset: int, rng: random.Random) -> UsageEvent:
+        """One use of ``model_id``'s newest version by someone, on that day."""
+        user = rng.choice(self.people)
+        kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
+        client = {
+            "download": rng.choice(["portal", "api", "civitai-api"]),
+            "deployment": "ci",
+            "api_read": "api",
+            "portal_view": "portal",
+        }[kind]
+        metadata = {}
+        if kind == UsageEvent.Kind.DEPLOYMENT:
+            repo = rng.choice(REPOSITORIES)
+            metadata = {
+                "repository": f"git@git.example.com:{repo}.git",
+                "commit": f"{rng.getrandbits(160):040x}",
+                "pipeline_url": f"https://ci.example.com/{repo}/-/pipelines/"
+                f"{rng.randint(1000, 99999)}",
+            }
+        return UsageEvent(
+            kind=kind,
+            version=self.newest[model_id],
+            user=user,
+            team_id=self.team_of.get(user.pk),
+            client=client,
+            metadata=metadata,
+            created_at=_during(self.now, day_offset, rng),
+        )
+
+
+def _daily_level(day_offset: int, days: int) -> float:
+    """Uses on an average day of that week: usage grows over the months."""
+    return 25 + (days - day_offset) * 0.25
+
+
+def _usage_events(usage: Usage, days: int, weight, rising) -> list[UsageEvent]:
+    """Everyday use: the long tail, the rising models, fewer uses on weekends."""
+    models = list(usage.newest)
+    today = timezone.localdate(usage.now)
+    # A weekday's share of the week, so a week's total is 7 x the level whatever the weekday.
+    weekday_factor = 7 / (5 + 2 * WEEKEND_FACTOR)
     events = []
-    models = list(newest)
-    kinds = [
-        (UsageEvent.Kind.DOWNLOAD, 0.5),
-        (UsageEvent.Kind.PORTAL_VIEW, 0.3),
-        (UsageEvent.Kind.API_READ, 0.12),
-        (UsageEvent.Kind.DEPLOYMENT, 0.08),
-    ]
     for day in range(days, -1, -1):
-        # Usage grows over the months, more on weekdays.
-        base = 25 + (days - day) * 0.25
-        if (now - timedelta(days=day)).weekday() >= 5:
-            base *= 0.4
-        day_weight = {
-            m: weight[m]
-            * (1 + 4 * (days - day) / days if m in rising else 1.0)
-            * (25.0 if m == viral and day <= 1 else 1.0)
-            for m in models
-        }
-        picks = rng.choices(models, weights=[day_weight[m] for m in models], k=int(base))
-        for model_id in picks:
-            version = newest[model_id]
-            user = rng.choice(people)
-            kind = rng.choices([k for k, _ in kinds], weights=[w for _, w in kinds])[0]
-            client = {
-                "download": rng.choice(["portal", "api", "civitai-api"]),
-                "deployment": "ci",
-                "api_read": "api",
-                "portal_view": "portal",
-            }[kind]
-            metadata = {}
-            if kind == UsageEvent.Kind.DEPLOYMENT:
-                repo = rng.choice(
-                    ["studio/campaign-renderer", "research/eval-harness", "studio/product-shots"]
-                )
-                metadata = {
-                    "repository": f"git@git.example.com:{repo}.git",
-                    "commit": f"{rng.getrandbits(160):040x}",
-                    "pipeline_url": f"https://ci.example.com/{repo}/-/pipelines/"
-                    f"{rng.randint(1000, 99999)}",
-                }
-            events.append(
-                UsageEvent(
-                    kind=kind,
-                    version=version,
-                    user=user,
-                    team_id=team_of.get(user.pk),
-                    client=client,
-                    metadata=metadata,
-                    created_at=_at(now, day, rng),
-                )
-            )
+        factor = weekday_factor
+        if (today - timedelta(days=day)).weekday() >= 5:
+            factor *= WEEKEND_FACTOR
+        day_weight = [
+            weight[m] * (1 + 4 * (days - day) / days if m in rising else 1.0) for m in models
+        ]
+        count = round(_daily_level(day, days) * factor)
+        for model_id in usage.rng.choices(models, weights=day_weight, k=count):
+            events.append(usage.event(model_id, day, usage.rng))
+    return events
+
+
+def _viral_spike(usage: Usage, rng: random.Random, days: int, viral: int) -> list[UsageEvent]:
+    """The viral model's sudden extra use on the last VIRAL_DAYS days (its own generator:
+    the same spike whatever the weekday)."""
+    events = []
+    for day in range(min(VIRAL_DAYS, days + 1)):
+        for _ in range(round(VIRAL_SHARE * _daily_level(day, days))):
+            events.append(usage.event(viral, day, rng))
     return events
 
 
@@ -262,8 +311,6 @@ def _discussions(rng, now, days, people, newest, weight) -> int:
 
 
 def _favorites_follows_collections(rng, now, people, alice, newest, weight) -> None:
-    from .models import Favorite
-
     models = list(newest)
     for person in people:
         picks = rng.choices(models, weights=[weight[m] for m in models], k=rng.randint(2, 8))
@@ -277,8 +324,6 @@ def _favorites_follows_collections(rng, now, people, alice, newest, weight) -> N
         .values_list("creator", flat=True)
         .distinct()[:5]
     )
-    from governance.catalog.models import Creator
-
     for person, creator_id in zip(people, creators, strict=False):
         services.follow(user=person, creator=Creator.objects.get(pk=creator_id))
 

@@ -8,8 +8,8 @@ from django.test import override_settings
 
 from governance.accounts.models import Team, User
 from governance.audit.models import AuditEntry
-from governance.catalog.demo import load_fixture
 from governance.catalog.models import Model, ModelType, ModelVersion, VersionScore
+from governance.demo.catalog import load_fixture
 from tests.catalog.test_services import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -42,9 +42,10 @@ def test_seed_demo_loads_everything_and_a_second_run_changes_nothing() -> None:
     assert Model.objects.filter(owning_team__isnull=False).count() >= 10
     assert not ModelVersion.objects.filter(scores__isnull=True).exists()
     states = dict(
-        ModelVersion.objects.filter(hub="upload").values_list("model__name", "state")
+        ModelVersion.objects.filter(hub="upload")
+        .values_list("model__name", "state")
         .order_by("model__name", "index")
-    )  # fmt: skip
+    )
     assert states == {
         "Product Shot Upscaler": "deprecated",  # v1, superseded by the approved v2
         "Research Probe Checkpoint": "in_review",  # a flagged pickle waits for reviewers

@@ -9,9 +9,12 @@ from pathlib import Path
 from django.db import transaction
 
 from governance.catalog.models import Model
-
-from .models import DeclaredLicense, IntendedUse, License
-from .services import declare_license, save_intended_use, sync_license_catalog
+from governance.licensing.models import DeclaredLicense, IntendedUse, License
+from governance.licensing.services import (
+    declare_license,
+    save_intended_use,
+    sync_license_catalog,
+)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_licensing.json"
 
@@ -38,5 +41,9 @@ def seed_licensing_demo() -> None:
             model = Model.objects.filter(hub=entry["hub"], external_id=entry["external_id"]).first()
             if model is None or DeclaredLicense.objects.filter(model=model).exists():
                 continue
-            declare_license(model=model, license=License.objects.get(key=entry["license"]),
-                            actor=None, source=entry["source"])  # fmt: skip
+            declare_license(
+                model=model,
+                license=License.objects.get(key=entry["license"]),
+                actor=None,
+                source=entry["source"],
+            )

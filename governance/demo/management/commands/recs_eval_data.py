@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from governance.catalog.demo import load_fixture
-from governance.recommendations.evaluation import write
+from governance.demo.catalog import load_fixture
+from governance.demo.evaluation.recommendations import write
 
 
 class Command(BaseCommand):

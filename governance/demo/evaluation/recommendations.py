@@ -1,7 +1,7 @@
 """The evaluation set for recommendations and quality scoring, and the metrics it is read with.
 
 Everything here is deterministic (seeded) and built on the demo catalog
-(``governance/catalog/fixtures/demo_catalog.json``); ``manage.py recs_eval_data`` writes it
+(``governance/demo/fixtures/demo_catalog.json``); ``manage.py recs_eval_data`` writes it
 to ``fixtures/`` and a test checks the shipped files equal a fresh run.
 
 **Interaction logs are simulated, not observed.** Simulated teams, each with a taste (one
@@ -48,7 +48,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .compatibility import NOT_ADDON_TYPES, base_model_family
+from governance.recommendations.compatibility import NOT_ADDON_TYPES, base_model_family
+from governance.recommendations.quality import combine
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INTERACTIONS_FILE = FIXTURES / "eval_interactions.json"
@@ -252,9 +253,13 @@ def quality_labels(catalog: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
             if not commercial_images:
                 reasons.append("generated images may not be sold")
             labels.append(
-                {"version": version["id"], "model": doc["id"], "label": int(not reasons),
-                 "reasons": reasons}
-            )  # fmt: skip
+                {
+                    "version": version["id"],
+                    "model": doc["id"],
+                    "label": int(not reasons),
+                    "reasons": reasons,
+                }
+            )
     return sorted(labels, key=lambda row: row["version"])
 
 
@@ -284,8 +289,6 @@ Rows = Sequence[tuple[Sequence[tuple[str, str, float | None, str]], int]]
 
 def composite_values(rows: Rows, weights: Mapping[str, float], power: float) -> list[float]:
     """The composite (as :func:`quality.combine` computes it) of each row's scores."""
-    from .quality import combine
-
     values = []
     for scores, _ in rows:
         value = combine(0, scores, weights=weights, power=power).value
@@ -337,7 +340,7 @@ def build(catalog: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[st
     """The two fixture documents, ready to be written as JSON."""
     events = simulate_interactions(catalog)
     interactions = {
-        "note": "SIMULATED interaction logs (see governance/recommendations/evaluation.py).",
+        "note": "SIMULATED interaction logs (see governance/demo/evaluation/recommendations.py).",
         "seed": SEED,
         "start": START.isoformat(),
         "split": SPLIT.isoformat(),
@@ -345,8 +348,8 @@ def build(catalog: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[st
         "events": [asdict(e) for e in events],
     }
     labels = {
-        "note": "Quality labels by a reviewer's rubric (governance/recommendations/"
-        "evaluation.py), not by the composite score's formula.",
+        "note": "Quality labels by a reviewer's rubric (governance/demo/evaluation/"
+        "recommendations.py), not by the composite score's formula.",
         "labels": quality_labels(catalog),
     }
     return interactions, labels

@@ -1,6 +1,7 @@
 """Measuring search: a labelled query set on the demo catalog, nDCG@10 and precision@5.
 
-``queries.json`` holds the judgements (CivitAI model ids, so they survive re-imports).
+``fixtures/search_queries.json`` holds the judgements (CivitAI model ids, so they survive
+re-imports).
 :func:`evaluate` runs every query through the real search service as ``user`` and averages
 the metrics; ``benchmarks/bench_search.py`` prints them for each mode side by side.
 """
@@ -15,10 +16,9 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractBaseUser
 
 from governance.catalog.models import Hub, Model
+from governance.discovery.selectors import SearchParams, search
 
-from ..selectors import SearchParams, search
-
-QUERIES = Path(__file__).resolve().parent / "queries.json"
+QUERIES = Path(__file__).resolve().parent / "fixtures" / "search_queries.json"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from governance.catalog.demo import load_fixture
-from governance.recommendations import evaluation as ev
+from governance.demo.catalog import load_fixture
+from governance.demo.evaluation import recommendations as ev
 
 
 def test_metrics() -> None:

@@ -11,8 +11,7 @@ from django.utils import timezone
 from governance.accounts.models import ApiKey, User
 from governance.accounts.services import create_api_key, revoke_api_key
 from governance.catalog.models import ModelVersion, VersionState
-
-from .ids import served_id
+from governance.compat.ids import served_id
 
 DEMO_KEY_NAME = "demo: CivitAI-compatible API"
 
@@ -36,8 +35,10 @@ def demo_api_key(*, username: str = "alice", renew: bool = False) -> DemoKey | N
     with transaction.atomic():
         live = ApiKey.objects.select_for_update().filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-            user=user, name=DEMO_KEY_NAME, revoked_at__isnull=True,
-        )  # fmt: skip
+            user=user,
+            name=DEMO_KEY_NAME,
+            revoked_at__isnull=True,
+        )
         key = None if renew else live.order_by("-pk").first()
         raw = None
         if key is None:

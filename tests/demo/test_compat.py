@@ -5,7 +5,7 @@ from django.test import Client
 
 from governance.accounts.services import check_api_key
 from governance.audit.models import AuditEntry
-from governance.compat.demo import demo_api_key
+from governance.demo.compat import demo_api_key
 from tests.compat.catalog import DATA
 
 pytestmark = pytest.mark.django_db

@@ -14,13 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.accounts.models import ReviewerRole, RoleAssignment, Team, User
+from governance.approvals import services
+from governance.approvals.models import ApprovalPolicy, ModelRequest
 from governance.catalog.models import Hub, Model, ModelType, ModelVersion, Visibility
 from governance.catalog.services import refresh_version_scores
 from governance.ingest.services import attach_blob, ingest_chunks
 from governance.lifecycle import services as lifecycle
-
-from . import services
-from .models import ApprovalPolicy, ModelRequest
 
 REVIEWERS = [("sofia", "Sofia", "security"), ("lars", "Lars", "legal")]
 
@@ -31,8 +30,10 @@ def demo_safetensors(seed: str, tensors: int = 8, width: int = 256) -> bytes:
     for i in range(tensors):
         size = width * width * 2
         header[f"lora_unet_block_{i}.weight"] = {
-            "dtype": "F16", "shape": [width, width], "data_offsets": [offset, offset + size],
-        }  # fmt: skip
+            "dtype": "F16",
+            "shape": [width, width],
+            "data_offsets": [offset, offset + size],
+        }
         offset += size
     encoded = json.dumps(header).encode()
     data = bytearray()
@@ -73,26 +74,41 @@ def _policies(roles: dict[str, ReviewerRole]) -> None:
         standard.required_roles.set([roles["security"], roles["legal"]])
     fast, created = ApprovalPolicy.objects.get_or_create(
         name="Clean add-ons: team lead",
-        defaults={"priority": 50, "quorum": 1, "risk": ApprovalPolicy.Risk.LOW,
-                  "model_types": [ModelType.LORA, ModelType.LOCON, ModelType.DORA,
-                                  ModelType.TEXTUAL_INVERSION]},
-    )  # fmt: skip
+        defaults={
+            "priority": 50,
+            "quorum": 1,
+            "risk": ApprovalPolicy.Risk.LOW,
+            "model_types": [
+                ModelType.LORA,
+                ModelType.LOCON,
+                ModelType.DORA,
+                ModelType.TEXTUAL_INVERSION,
+            ],
+        },
+    )
     if created:
         fast.required_roles.set([roles["team-lead"]])
 
 
 def _in_house(name: str, model_type: str, team: Team, versions: list[tuple[str, bytes, str]]):
     model = Model.objects.create(
-        name=name, type=model_type, owning_team=team, hub=Hub.UPLOAD,
+        name=name,
+        type=model_type,
+        owning_team=team,
+        hub=Hub.UPLOAD,
         visibility=Visibility.TEAM if team.slug == "ml-research" else Visibility.COMPANY,
         description=f"<p>{name}: built in-house by {team.name}.</p>",
-    )  # fmt: skip
+    )
     made = []
     for index, (version_name, data, filename) in enumerate(versions):
         version = ModelVersion.objects.create(
-            model=model, name=version_name, base_model="SDXL 1.0", index=len(versions) - index,
-            hub=Hub.UPLOAD, published_at=timezone.now(),
-        )  # fmt: skip
+            model=model,
+            name=version_name,
+            base_model="SDXL 1.0",
+            index=len(versions) - index,
+            hub=Hub.UPLOAD,
+            published_at=timezone.now(),
+        )
         attach_blob(version=version, blob=ingest_chunks([data]), name=filename)
         refresh_version_scores(version=version)
         made.append(version)
@@ -128,12 +144,21 @@ def seed_governance_demo(*, password: str) -> bool:
         studio,
         [("v1", demo_safetensors("palette-v1"), "brand_palette_v1.safetensors")],
     )
-    upscale_v1, upscale_v2 = _in_house("Product Shot Upscaler", ModelType.UPSCALER, studio, [
-        ("v1", demo_safetensors("upscaler-v1"), "product_upscaler_v1.safetensors"),
-        ("v2", demo_safetensors("upscaler-v2"), "product_upscaler_v2.safetensors"),
-    ])  # fmt: skip
-    (probe,) = _in_house("Research Probe Checkpoint", ModelType.CHECKPOINT, research,
-                         [("v0.3", demo_research_pickle(), "probe_v0_3.pt")])  # fmt: skip
+    upscale_v1, upscale_v2 = _in_house(
+        "Product Shot Upscaler",
+        ModelType.UPSCALER,
+        studio,
+        [
+            ("v1", demo_safetensors("upscaler-v1"), "product_upscaler_v1.safetensors"),
+            ("v2", demo_safetensors("upscaler-v2"), "product_upscaler_v2.safetensors"),
+        ],
+    )
+    (probe,) = _in_house(
+        "Research Probe Checkpoint",
+        ModelType.CHECKPOINT,
+        research,
+        [("v0.3", demo_research_pickle(), "probe_v0_3.pt")],
+    )
 
     def approve(version: ModelVersion, requester: User, team: Team, use: str, reviewers):
         request = services.request_model(
@@ -146,8 +171,12 @@ def seed_governance_demo(*, password: str) -> bool:
         for reviewer in reviewers:
             if request.state != ModelRequest.State.IN_REVIEW:
                 break
-            services.review_request(request=request, reviewer=reviewer, decision="approve",
-                                    comment="Reviewed for the demo.")  # fmt: skip
+            services.review_request(
+                request=request,
+                reviewer=reviewer,
+                decision="approve",
+                comment="Reviewed for the demo.",
+            )
             request.refresh_from_db()
         return request
 
@@ -159,12 +188,18 @@ def seed_governance_demo(*, password: str) -> bool:
     upscale_v2.refresh_from_db()
     if upscale_v1.state == "approved" and upscale_v2.state == "approved":
         lifecycle.deprecate_version(
-            version=upscale_v1, actor=User.objects.get(username="admin"),
-            reason="v2 handles JPEG artefacts better", successor=upscale_v2,
+            version=upscale_v1,
+            actor=User.objects.get(username="admin"),
+            reason="v2 handles JPEG artefacts better",
+            successor=upscale_v2,
             sunset_at=timezone.now() + timedelta(days=30),
-        )  # fmt: skip
+        )
     # Left waiting: a research checkpoint with a flagged pickle, in the reviewers' queue.
-    services.request_model(requester=carol, team=research, version=probe,
-                           intended_use="internal-research",
-                           justification="Probe the probe; internal use only.")  # fmt: skip
+    services.request_model(
+        requester=carol,
+        team=research,
+        version=probe,
+        intended_use="internal-research",
+        justification="Probe the probe; internal use only.",
+    )
     return True

@@ -15,7 +15,7 @@ safetensors file, the same bytes for the same file id — and the document's ``s
 5xx answers, 429 with ``Retry-After``, slow answers, malformed JSON, truncated downloads,
 wrong bytes, endless or looping pagination.
 
-``python manage.py civitai fake-hub`` runs it for the demo.
+``python manage.py fake_hub`` serves the demo catalog with it.
 """
 
 from __future__ import annotations
@@ -82,14 +82,18 @@ class _Stored:
 def generated_file(file_id: int, size: int) -> bytes:
     """A valid safetensors file of about ``size`` bytes, the same for the same id."""
     header = json.dumps(
-        {"__metadata__": {"hubgate_fake": str(file_id)},
-         "weight": {"dtype": "U8", "shape": [0], "data_offsets": [0, 0]}}
-    )  # fmt: skip
+        {
+            "__metadata__": {"hubgate_fake": str(file_id)},
+            "weight": {"dtype": "U8", "shape": [0], "data_offsets": [0, 0]},
+        }
+    )
     payload_size = max(size - 8 - len(header) - 16, 16)
     header = json.dumps(
-        {"__metadata__": {"hubgate_fake": str(file_id)},
-         "weight": {"dtype": "U8", "shape": [payload_size], "data_offsets": [0, payload_size]}}
-    ).encode()  # fmt: skip
+        {
+            "__metadata__": {"hubgate_fake": str(file_id)},
+            "weight": {"dtype": "U8", "shape": [payload_size], "data_offsets": [0, payload_size]},
+        }
+    ).encode()
     header += b" " * (-len(header) % 8)
     payload = random.Random(file_id).randbytes(payload_size)
     return struct.pack("<Q", len(header)) + header + payload
@@ -215,9 +219,14 @@ class FakeCivitai:
         return {
             **version,
             "modelId": model["id"],
-            "model": {"name": model["name"], "type": model["type"], "nsfw": model.get("nsfw"),
-                      "poi": model.get("poi"), "mode": model.get("mode")},
-        }  # fmt: skip
+            "model": {
+                "name": model["name"],
+                "type": model["type"],
+                "nsfw": model.get("nsfw"),
+                "poi": model.get("poi"),
+                "mode": model.get("mode"),
+            },
+        }
 
     def _note(self, seen: Seen) -> None:
         with self._lock:
@@ -278,8 +287,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
-        self.hub._note(Seen("GET", parts.path, query, self.headers.get("Authorization"),
-                            self.headers.get("Host", ""), self.headers.get("Range")))  # fmt: skip
+        self.hub._note(
+            Seen(
+                "GET",
+                parts.path,
+                query,
+                self.headers.get("Authorization"),
+                self.headers.get("Host", ""),
+                self.headers.get("Range"),
+            )
+        )
         faults = self.hub.faults
         if faults.delay:
             time.sleep(faults.delay)
@@ -287,8 +304,9 @@ class _Handler(BaseHTTPRequestHandler):
             if faults.take("server_errors"):
                 return self._error(500, "Internal server error")
             if faults.take("rate_limits"):
-                return self._json(429, {"error": "Too Many Requests"},
-                                  {"Retry-After": faults.retry_after})  # fmt: skip
+                return self._json(
+                    429, {"error": "Too Many Requests"}, {"Retry-After": faults.retry_after}
+                )
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._route(parts.path, query)
 
@@ -360,9 +378,11 @@ class _Handler(BaseHTTPRequestHandler):
             chunk = items[(page - 1) * limit : page * limit]
             total_pages = max(math.ceil(len(items) / limit), 1)
             metadata: dict[str, Any] = {
-                "totalItems": len(items), "currentPage": page, "pageSize": limit,
+                "totalItems": len(items),
+                "currentPage": page,
+                "pageSize": limit,
                 "totalPages": total_pages,
-            }  # fmt: skip
+            }
             if page < total_pages:
                 metadata["nextPage"] = (
                     f"{self._origin()}{path}?{urlencode({**flat, 'page': page + 1})}"
@@ -419,9 +439,14 @@ class _Handler(BaseHTTPRequestHandler):
         for model in self.hub.models():
             for tag in model.get("tags") or []:
                 counts[tag] = counts.get(tag, 0) + 1
-        items = [{"name": name, "modelCount": n,
-                  "link": f"{self._origin()}/api/v1/models?tag={quote(name)}"}
-                 for name, n in sorted(counts.items())]  # fmt: skip
+        items = [
+            {
+                "name": name,
+                "modelCount": n,
+                "link": f"{self._origin()}/api/v1/models?tag={quote(name)}",
+            }
+            for name, n in sorted(counts.items())
+        ]
         self._page(items, {"page": ["1"], **query}, int((query.get("limit") or ["20"])[0]))
 
     def _creators(self, query: dict[str, list[str]]) -> None:
@@ -429,20 +454,30 @@ class _Handler(BaseHTTPRequestHandler):
         for model in self.hub.models():
             creator = model.get("creator") or {}
             if creator.get("username"):
-                entry = counts.setdefault(creator["username"], {
-                    "username": creator["username"], "modelCount": 0, "image": creator.get("image"),
-                    "link": f"{self._origin()}/api/v1/models?username={creator['username']}",
-                })  # fmt: skip
+                entry = counts.setdefault(
+                    creator["username"],
+                    {
+                        "username": creator["username"],
+                        "modelCount": 0,
+                        "image": creator.get("image"),
+                        "link": f"{self._origin()}/api/v1/models?username={creator['username']}",
+                    },
+                )
                 entry["modelCount"] += 1
         items = sorted(counts.values(), key=lambda c: c["username"])
         self._page(items, {"page": ["1"], **query}, int((query.get("limit") or ["20"])[0]))
 
     def _images(self, query: dict[str, list[str]]) -> None:
         items = [
-            {**image, "modelVersionId": version["id"], "baseModel": version.get("baseModel"),
-             "username": (model.get("creator") or {}).get("username")}
-            for model, version in self.hub.versions() for image in version.get("images") or []
-        ]  # fmt: skip
+            {
+                **image,
+                "modelVersionId": version["id"],
+                "baseModel": version.get("baseModel"),
+                "username": (model.get("creator") or {}).get("username"),
+            }
+            for model, version in self.hub.versions()
+            for image in version.get("images") or []
+        ]
         if query.get("modelVersionId"):
             items = [i for i in items if str(i["modelVersionId"]) == query["modelVersionId"][0]]
         self._page(items, query, int((query.get("limit") or ["100"])[0]))
@@ -470,8 +505,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self.end_headers()
         if int(file["id"]) not in self.hub._files:
             return self._error(404, "This fake hub has no bytes for that file (real_files off)")
-        location = (f"http://{self.hub.storage_host}:{self.hub.port}/files/{file['id']}/"
-                    f"{quote(file['name'])}?signature=fake")  # fmt: skip
+        location = (
+            f"http://{self.hub.storage_host}:{self.hub.port}/files/{file['id']}/"
+            f"{quote(file['name'])}?signature=fake"
+        )
         self.send_response(HTTPStatus.TEMPORARY_REDIRECT)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
@@ -523,8 +560,12 @@ def _pick_file(files: list[dict], query: dict[str, list[str]]) -> dict | None:
         return next((f for f in files if f.get("primary")), files[0] if files else None)
     for file in files:
         metadata = file.get("metadata") or {}
-        values = {"type": file.get("type"), "format": metadata.get("format"),
-                  "size": metadata.get("size"), "fp": metadata.get("fp")}  # fmt: skip
+        values = {
+            "type": file.get("type"),
+            "format": metadata.get("format"),
+            "size": metadata.get("size"),
+            "fp": metadata.get("fp"),
+        }
         if all(values[key] == value for key, value in wanted.items()):
             return file
     return None

@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from governance.approvals.demo import REVIEWERS, seed_governance_demo
-from governance.catalog.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
-from governance.community.demo import seed_community_demo
-from governance.compat.demo import demo_api_key
+from governance.demo.approvals import REVIEWERS, seed_governance_demo
+from governance.demo.catalog import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from governance.demo.community import seed_community_demo
+from governance.demo.compat import demo_api_key
 
 
 class Command(BaseCommand):

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from governance.catalog.services import import_civitai_model
-from governance.discovery.evaluation import evaluate, load_queries, ndcg_at, precision_at
+from governance.demo.evaluation.search import evaluate, load_queries, ndcg_at, precision_at
 from governance.discovery.services import build_document, reindex_all
 
-FIXTURE = "governance/catalog/fixtures/demo_catalog.json"
+FIXTURE = "governance/demo/fixtures/demo_catalog.json"
 STOP = {
     "a",
     "an",

@@ -1,0 +1,2 @@
+"""Evaluation sets built on the demo catalog: recommendations and quality
+(:mod:`.recommendations`), search (:mod:`.search`); their data lives in ``fixtures/``."""

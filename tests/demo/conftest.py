@@ -1,0 +1,1 @@
+from tests.compat.catalog import catalog, stored  # noqa: F401
