@@ -11,16 +11,13 @@ is asked of the database on every request.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max, Q, QuerySet
@@ -33,60 +30,30 @@ from governance.catalog.selectors import (
     visible_models,
     with_catalog_details,
 )
+from governance.community.models import Favorite, Review
+from governance.community.selectors import interactions as community_interactions
+from governance.community.selectors import trend_scores
+from governance.discovery.selectors import model_embeddings
 from governance.hookspecs import ModelSnapshot, Recommendation, Score, UserSnapshot, VersionSnapshot
 from governance.plugins import PluginResult, call_hook
+from governance.usage.interactions import USAGE_KINDS, Interaction, usage_interactions
 from governance.usage.models import UsageEvent
 
 from .compatibility import ADDON_TYPES, check, families_of
 from .models import InteractionStats, ItemSimilarity
 from .quality import composite_quality_for_models
 
-#: Implicit-feedback weights used when the community app (favorites, ratings, collections)
-#: is not installed: only what governance.usage records.
-USAGE_WEIGHTS = {UsageEvent.Kind.DOWNLOAD: 1.0, UsageEvent.Kind.DEPLOYMENT: 2.0}
 HISTORY_LIMIT = 50
-
-
-def _optional(app: str, module: str, name: str) -> Any:
-    """``governance.<app>.<module>.<name>`` when that app is installed and provides it,
-    else ``None``: recommendations work (with less data) without the community and
-    discovery apps."""
-    if not apps.is_installed(f"governance.{app}"):
-        return None
-    try:
-        found = importlib.import_module(f"governance.{app}.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"governance.{app}.{module}":
-            raise
-        return None
-    return getattr(found, name, None)
-
-
-def _community(module: str, name: str) -> Any:
-    return _optional("community", module, name)
 
 
 def embeddings_by_model(model_ids: Sequence[int]) -> dict[int, tuple[float, ...]]:
     """The discovery app's stored text embeddings (unit length) of ``model_ids``; empty when
-    that app is absent or the set is larger than ``HUBGATE_RECS_EMBEDDING_MAX_MODELS``
-    (each embedding is 384 floats in every snapshot)."""
-    model_embeddings = _optional("discovery", "selectors", "model_embeddings")
+    the set is larger than ``HUBGATE_RECS_EMBEDDING_MAX_MODELS`` (each embedding is 384
+    floats in every snapshot)."""
     limit = getattr(settings, "HUBGATE_RECS_EMBEDDING_MAX_MODELS", 5000)
-    if model_embeddings is None or not model_ids or len(model_ids) > limit:
+    if not model_ids or len(model_ids) > limit:
         return {}
     return {mid: tuple(map(float, vector)) for mid, vector in model_embeddings(model_ids).items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Interaction:
-    """One piece of implicit feedback: who (a person, else a team) used which model."""
-
-    actor: Hashable
-    model_id: int
-    weight: float
-    timestamp: datetime
-    #: The team the use was made for, when known.
-    team: Hashable | None = None
 
 
 def interactions(
@@ -94,40 +61,20 @@ def interactions(
 ) -> Iterator[Interaction]:
     """Implicit feedback for the collaborative recommenders, not permission-filtered.
 
-    From ``governance.community.selectors.interactions`` (downloads, favorites, ratings,
-    collection co-membership) when that app provides it, else the downloads and deployments
-    ``governance.usage`` recorded; plus, unless ``user_ids`` narrows it to people, the uses
-    registered for a team without a person (CI deployments), with the team as the actor.
+    People's downloads, deployments, favorites, ratings and collection items (community's
+    ``interactions``) plus, unless ``user_ids`` narrows it to people, the uses registered
+    for a team without a person (CI deployments), with the team as the actor. Weights come
+    from the one table, ``governance.usage.interactions.WEIGHTS``.
     """
-    community_interactions = _community("selectors", "interactions")
-    events = UsageEvent.objects.filter(kind__in=list(USAGE_WEIGHTS))
-    if since is not None:
-        events = events.filter(created_at__gte=since)
-    if community_interactions is not None:
-        for row in community_interactions(since=since, user_ids=user_ids):
-            team = ("team", row.team_id) if row.team_id else None
-            yield Interaction(("user", row.user_id), row.model_id, row.weight, row.timestamp, team)
-        events = events.filter(user__isnull=True)
-    if user_ids is not None:
-        events = events.filter(user_id__in=list(user_ids))
-    yield from _usage_interactions(events)
-
-
-def _usage_interactions(events: QuerySet[UsageEvent]) -> Iterator[Interaction]:
-    rows = events.values_list("user_id", "team_id", "version__model_id", "kind", "created_at")
-    for user_id, team_id, model_id, kind, created_at in rows.iterator(chunk_size=2000):
-        if user_id is None and team_id is None:
-            continue
-        actor = ("user", user_id) if user_id else ("team", team_id)
-        team = ("team", team_id) if team_id else None
-        yield Interaction(actor, model_id, USAGE_WEIGHTS[kind], created_at, team)
+    yield from community_interactions(since=since, user_ids=user_ids)
+    if user_ids is None:
+        yield from usage_interactions(since=since, people=False)
 
 
 def trend_by_model(model_ids: Sequence[int], *, today: date | None = None) -> dict[int, float]:
     """Time-decayed "hot" score per model from the community app's trend math, scaled to
-    [0, 1] by the hottest model; empty when that app is not installed."""
-    trend_scores = _community("selectors", "trend_scores")
-    if not model_ids or trend_scores is None:
+    [0, 1] by the hottest model."""
+    if not model_ids:
         return {}
     scores = {
         mid: max(0.0, float(t.hot))
@@ -292,11 +239,7 @@ def interactions_of_teams(team_ids: Sequence[int]) -> Iterator[Interaction]:
     """Team-level usage without a person (CI deployments registered for a team)."""
     if not team_ids:
         return
-    yield from _usage_interactions(
-        UsageEvent.objects.filter(
-            kind__in=list(USAGE_WEIGHTS), user__isnull=True, team_id__in=team_ids
-        )
-    )
+    yield from usage_interactions(team_ids=team_ids, people=False)
 
 
 # --- asking the recommender plugins ----------------------------------------------------------
@@ -465,7 +408,7 @@ def scoring_snapshot(version: ModelVersion, *, now: datetime | None = None) -> V
         if r and r != "Pending"
     )
     terms = effective_terms_for(version)
-    usage = UsageEvent.objects.filter(version=version, kind__in=list(USAGE_WEIGHTS))
+    usage = UsageEvent.objects.filter(version=version, kind__in=USAGE_KINDS)
     recent = usage.filter(created_at__gte=now - timedelta(days=30))
     counts = usage.aggregate(
         recent=Count("id", filter=Q(created_at__gte=now - timedelta(days=30))),
@@ -503,15 +446,11 @@ def scoring_snapshot(version: ModelVersion, *, now: datetime | None = None) -> V
 
 def _local_favorites(model: Model) -> int:
     """How many Hubgate users favorited ``model`` (the community app's favorites)."""
-    Favorite = _community("models", "Favorite")
-    return 0 if Favorite is None else Favorite.objects.filter(model=model).count()
+    return Favorite.objects.filter(model=model).count()
 
 
 def _local_ratings(version: ModelVersion) -> tuple[tuple[int, int], ...]:
     """Star ratings Hubgate's users gave this version (the community app's reviews)."""
-    Review = _community("models", "Review")
-    if Review is None:
-        return ()
     rows = (
         Review.objects.filter(version=version, status="visible")
         .values("rating")
