@@ -149,7 +149,7 @@ def _quality(ev) -> None:
     the TRAIN split the shipped weights were tuned on and on the held-out TEST split; the
     tuner is re-run on TRAIN here so the shipped weights can be checked."""
     from governance.catalog.models import ModelVersion, VersionScore
-    from governance.recommendations.quality import (
+    from governance.scoring.quality import (
         DEFAULT_WEIGHTS,
         quality_power,
         quality_weights,

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from governance.accounts.models import ReviewerRole, RoleAssignment, Team, User
 from governance.catalog.models import Hub, Model, ModelType, ModelVersion, Visibility
-from governance.catalog.services import refresh_version_scores
 from governance.ingest.services import attach_blob, ingest_chunks
 from governance.lifecycle import services as lifecycle
+from governance.scoring.services import refresh_version_scores
 
 from . import services
 from .models import ApprovalPolicy, ModelRequest

@@ -10,9 +10,10 @@ from django.db import transaction
 
 from governance.accounts.models import Membership, Team, User
 from governance.licensing.demo import seed_licensing_demo
+from governance.scoring.services import refresh_scores
 
 from .models import Model, ModelVersion
-from .services import import_civitai_model, refresh_scores
+from .services import import_civitai_model
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_catalog.json"
 #: Demo accounts only ever exist on a development instance (seed_demo refuses production).

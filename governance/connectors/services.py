@@ -36,11 +36,7 @@ from governance.accounts.models import Team
 from governance.audit.services import record
 from governance.catalog.models import Hub, Model, ModelFile, ModelMode, ModelVersion
 from governance.catalog.references import HASH, VERSION, Reference, parse_reference
-from governance.catalog.services import (
-    import_civitai_model,
-    import_civitai_models,
-    queue_score_refresh,
-)
+from governance.catalog.services import import_civitai_model, import_civitai_models
 from governance.errors import HubgateError, InvalidHubPayload, InvalidReference
 from governance.events.services import emit
 from governance.ingest.services import ingest_for_file
@@ -332,8 +328,6 @@ def import_model(
             document=document, owning_team=owning_team, synced_at=synced_at
         )
         model = result.model
-        if result.changed:
-            queue_score_refresh(model_ids=[model.pk])
         if version_id is not None:
             version = model.versions.filter(hub=Hub.CIVITAI, external_id=str(version_id)).first()
             if version is None:
@@ -414,7 +408,6 @@ def import_listing(
             if limit is not None:
                 page = page[: max(limit - report.imported - report.failed, 0)]
             written = import_civitai_models(documents=page, synced_at=synced_at)
-            queue_score_refresh(model_ids=[r.model.pk for r in written.results if r.changed])
             for position, exc in written.refused:
                 document = page[position]
                 item = str(document.get("id", "?") if isinstance(document, Mapping) else "?")[:40]
@@ -558,7 +551,6 @@ def _sync_many(
         TrackedModel.objects.bulk_update(
             updated, ["hub_mode", "last_synced_at", "last_error", "removed_from_hub", "flagged_at"]
         )
-        queue_score_refresh(model_ids=[r.model.pk for r in page.results if r.changed])
     return [(fetched[position][0], exc) for position, exc in page.refused]
 
 

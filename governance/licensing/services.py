@@ -36,6 +36,7 @@ from .models import (
     LicenseDecision,
     LicenseRevision,
 )
+from .signals import terms_changed
 from .terms import SNAPSHOT_FIELDS, TermsInvalid, validate_restrictions, validate_terms
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ def enqueue_reevaluation(*, scope: Mapping[str, Any], reason: str) -> None:
 
     payload = json.loads(json.dumps(dict(scope), default=list))
     transaction.on_commit(lambda: reevaluate_licenses_task.delay(payload, reason), robust=True)
+    transaction.on_commit(
+        lambda: terms_changed.send(License, scope=payload, reason=reason), robust=True
+    )
 
 
 @dataclass

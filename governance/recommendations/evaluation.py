@@ -284,7 +284,7 @@ Rows = Sequence[tuple[Sequence[tuple[str, str, float | None, str]], int]]
 
 def composite_values(rows: Rows, weights: Mapping[str, float], power: float) -> list[float]:
     """The composite (as :func:`quality.combine` computes it) of each row's scores."""
-    from .quality import combine
+    from governance.scoring.quality import combine
 
     values = []
     for scores, _ in rows:

@@ -5,9 +5,10 @@ import re
 import pytest
 
 from governance.catalog.models import Creator, Image, Model, ModelFile, ModelVersion, Tag
-from governance.catalog.services import import_civitai_model, refresh_version_scores
+from governance.catalog.services import import_civitai_model
 from governance.errors import InvalidHubPayload
 from governance.hookspecs import hookimpl
+from governance.scoring.services import refresh_version_scores
 from tests.catalog.documents import SHA, civitai_document
 from tests.catalog.factories import ModelVersionFactory
 
