@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from governance.accounts.models import Team, User
 from governance.audit.services import record
-from governance.catalog.models import COMMERCIAL_USE_FIELDS, Model, ModelVersion
+from governance.catalog.models import Model, ModelVersion
 from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from governance.events.services import emit
 from governance.hookspecs import LICENSE_TERMS, LicenseVerdict
@@ -42,9 +42,6 @@ from .terms import SNAPSHOT_FIELDS, TermsInvalid, validate_restrictions, validat
 logger = logging.getLogger(__name__)
 
 CATALOG = Path(__file__).resolve().parent / "fixtures" / "license_catalog.json"
-#: The hub permission flags a re-sync may change; a change re-evaluates the model's versions.
-FLAG_FIELDS = ("allow_no_credit", *COMMERCIAL_USE_FIELDS.values(), "allow_derivatives",
-               "allow_different_license")  # fmt: skip
 EDITABLE = tuple(f for f in SNAPSHOT_FIELDS if f != "version")
 
 
