@@ -1,5 +1,5 @@
 """Followers hear of new versions an import added (lifecycle changes reach them through
-``governance.usage.selectors.users_to_notify``, which lifecycle calls)."""
+``governance.lifecycle.selectors.users_to_notify``)."""
 
 from django.dispatch import receiver
 

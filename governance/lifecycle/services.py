@@ -20,7 +20,7 @@ from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
 
 from .models import Deprecation
-from .selectors import can_manage_lifecycle
+from .selectors import can_manage_lifecycle, users_to_notify
 
 ALLOWED: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.QUARANTINED},
@@ -70,8 +70,6 @@ def _transition(
 
 def _people_using(version: ModelVersion):
     """Teams approved for or using the version, and its followers ("who uses this")."""
-    from governance.usage.selectors import users_to_notify
-
     return users_to_notify(version)
 
 
