@@ -63,4 +63,3 @@ class DownloadsBusy(HubError):
     status = 503
     code = "downloads_busy"
     title = "Too many downloads at once"
-

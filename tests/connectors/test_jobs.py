@@ -60,7 +60,9 @@ def test_a_bad_reference_is_refused_before_any_job(hub_settings) -> None:
 def test_importing_for_someone_elses_team_is_refused(hub_settings) -> None:
     team = MembershipFactory().team
     response = client_for(UserFactory()).post(
-        "/api/connector-jobs/", {"reference": f"civitai:{CLAYMATION}", "team": team.slug}, format="json"
+        "/api/connector-jobs/",
+        {"reference": f"civitai:{CLAYMATION}", "team": team.slug},
+        format="json",
     )
     assert response.status_code == 403
 

@@ -224,7 +224,9 @@ def test_requesting_a_model_from_civitai_starts_an_import_shown_live(client, use
     other_team = TeamFactory()
     client.post(url, {"reference": "civitai:12345", "team": other_team.pk}, **HX)
     assert not ConnectorJob.objects.exists(), "only for a team of mine"
-    started = client.post(url, {"reference": "civitai:12345", "team": team.pk}, **HX).content.decode()
+    started = client.post(
+        url, {"reference": "civitai:12345", "team": team.pk}, **HX
+    ).content.decode()
     job = ConnectorJob.objects.get()
     assert job.created_by == user and job.owning_team == team and job.reference == "civitai:12345"
     assert f'hx-get="{reverse("portal:job-status", args=[job.pk])}"' in started
