@@ -41,6 +41,7 @@ def main() -> None:
         item_item_similarity,
         neighbor_tuples,
     )
+    from governance.usage.interactions import Interaction
 
     pk_of = dict(Model.objects.values_list("external_id", "pk"))
     events = [e for e in ev.load_events() if str(e.model) in pk_of]
@@ -72,11 +73,11 @@ def main() -> None:
     evaluated = 0
     for n, (user, relevant_civitai) in enumerate(sorted(held_out.items())):
         rows = [
-            selectors.Interaction(e.user, model_pk[e.model], e.weight, e.at)
+            Interaction(e.user, None, model_pk[e.model], None, "download", e.weight, e.at)
             for e in train
             if e.user in members[team_of[user]]
         ]
-        weights = selectors.history_weights(rows, own_actor=user)
+        weights = selectors.history_weights(rows, own_actor=("user", user))
         history_ids = [
             m for m, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])) if w > 0
         ]
@@ -148,7 +149,7 @@ def _quality(ev) -> None:
     the TRAIN split the shipped weights were tuned on and on the held-out TEST split; the
     tuner is re-run on TRAIN here so the shipped weights can be checked."""
     from governance.catalog.models import ModelVersion, VersionScore
-    from governance.recommendations.quality import (
+    from governance.scoring.quality import (
         DEFAULT_WEIGHTS,
         quality_power,
         quality_weights,

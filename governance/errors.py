@@ -39,6 +39,17 @@ class ValidationFailed(HubgateError):
     title = "Invalid input"
 
 
+class InvalidReference(HubgateError, ValueError):
+    """Not a version id, CivitAI URL or AIR, or file hash (``governance.catalog.references``).
+
+    Also a ``ValueError``, so form and serializer validation treat it as bad input.
+    """
+
+    status = 400
+    code = "invalid_reference"
+    title = "Not a model reference"
+
+
 class InvalidHubPayload(ValidationFailed):
     """A hub answered with data that does not have the shape its API documents."""
 

@@ -13,6 +13,7 @@ from governance import hookspecs
 from governance.hookspecs import FileToScan, Finding, Recommendation, Score, Severity, hookimpl
 from governance.plugins import call_hook
 from governance.recommendations import selectors
+from governance.scoring.selectors import compute_version_scores
 from tests.catalog.factories import ModelFactory, ModelVersionFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +115,7 @@ def test_hook_hubgate_score_version(plugin) -> None:
 
     plugin(Scorer(), name="name_scorer")
     version = ModelVersionFactory(model__name="x" * 25)
-    results = {r.plugin: r for r in selectors.compute_version_scores(version)}
+    results = {r.plugin: r for r in compute_version_scores(version)}
     assert results["name_scorer"].value.value == 0.25
     assert "metadata_completeness" in results  # the built-in scorer still answers
 

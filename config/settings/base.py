@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "governance.audit",
     "governance.gates",
     "governance.lifecycle",
+    "governance.scoring",
     "governance.approvals",
     "governance.licensing",
     "governance.usage",

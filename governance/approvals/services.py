@@ -9,7 +9,11 @@ Every step locks the request row, so two reviewers acting at once produce one tr
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,12 +29,15 @@ from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from governance.events.services import emit
 from governance.gates.services import GateReport, evaluate_gates, record_gate_run
 from governance.hookspecs import Severity
+from governance.licensing.selectors import affected_requests, request_license_status
 from governance.licensing.services import validate_intended_use
 from governance.lifecycle import services as lifecycle
 from governance.scanning.models import Finding
 
 from .models import ModelRequest, Review, Waiver
 from .selectors import files_fingerprint, matching_policy, policy_satisfied, roles_of
+
+logger = logging.getLogger(__name__)
 
 OPEN = (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW)
 
@@ -354,3 +361,40 @@ def reopen_request(
         if version.state in (S.APPROVED, S.DEPRECATED) and not still_approved:
             lifecycle.regate_version(version=version, reason=reason, actor=actor)
     return advance_request(request=request)
+
+
+# --- license re-evaluation ---------------------------------------------------------------------
+
+
+@dataclass
+class ReevaluationResult:
+    checked: int = 0
+    reopened: list[int] = field(default_factory=list)
+    regated: list[int] = field(default_factory=list)
+
+
+def reevaluate_licenses(
+    *, scope: Mapping[str, Any], reason: str, at: datetime | None = None
+) -> ReevaluationResult:
+    """Re-evaluate every approved and open request ``scope`` affects; idempotent.
+
+    An approved request whose verdict is no longer compliant is reopened (back into review,
+    permission removed, version re-gated, team told); an open request is gated again. Runs
+    when licensing announces changed terms (``licensing.signals.terms_changed``).
+    """
+    result = ReevaluationResult()
+    for request in affected_requests(scope):
+        result.checked += 1
+        if request.state == request.State.APPROVED:
+            status = request_license_status(request, at)
+            if status is not None and status.passes:
+                continue
+            summary = status.summary() if status else f"no profile {request.intended_use!r}"
+            reopen_request(request=request, reason=f"License re-evaluation ({reason}): {summary}")
+            result.reopened.append(request.pk)
+        else:
+            advance_request(request=request)
+            result.regated.append(request.pk)
+    if result.reopened:
+        logger.info("License re-evaluation (%s) reopened requests %s", reason, result.reopened)
+    return result

@@ -4,6 +4,7 @@ from django.db.models import Count
 from governance.admin import RecordInline
 
 from .models import Creator, Image, Model, ModelFile, ModelVersion, Tag, VersionScore
+from .services import announce_permission_flags
 
 
 class ModelVersionInline(admin.TabularInline):
@@ -105,6 +106,11 @@ class ModelAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_version_count=Count("versions"))
+
+    def save_model(self, request, obj: Model, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:  # licensing re-evaluates the model when its permission flags changed
+            announce_permission_flags(model=obj, fields=form.changed_data)
 
     @admin.display(description="versions", ordering="_version_count")
     def version_count(self, obj: Model) -> int:

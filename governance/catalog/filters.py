@@ -1,9 +1,11 @@
-"""Query-string filters for catalog listings (API and portal share them)."""
+"""Query-string filters for catalog listings (API and portal share them).
+
+The text ``search`` of model listings is discovery's (``governance.discovery.api.filters``
+adds it to :class:`ModelFilter`): the catalog sits below the one search.
+"""
 
 import django_filters
 from django.db.models import Q, QuerySet
-
-from governance.discovery.selectors import filter_by_query
 
 from .models import (
     COMMERCIAL_USE_FIELDS,
@@ -18,11 +20,6 @@ from .models import (
 
 
 class ModelFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(
-        method="filter_search",
-        help_text="Words to look for in names, tags, trigger words, creators and descriptions "
-        "(Hubgate's lexical search, typo-tolerant on PostgreSQL; ranked results: /api/search/).",
-    )
     type = django_filters.MultipleChoiceFilter(choices=ModelType.choices)
     base_model = django_filters.CharFilter(
         field_name="versions__base_model", distinct=True, help_text="e.g. SDXL 1.0"
@@ -44,10 +41,6 @@ class ModelFilter(django_filters.FilterSet):
     class Meta:
         model = Model
         fields = ["type", "base_model", "tag", "creator", "nsfw", "mode", "hub", "poi"]
-
-    def filter_search(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
-        # The one search (governance.discovery), narrowing the already permitted queryset.
-        return filter_by_query(queryset, value)
 
     def filter_tag(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
         for tag in self.data.getlist("tag") if hasattr(self.data, "getlist") else [value]:

@@ -227,6 +227,13 @@ COMMERCIAL_USE_FIELDS = {
     CommercialUse.RENT: "commercial_rent",
     CommercialUse.SELL: "commercial_sell",
 }
+#: The creator's permission flags: a change re-evaluates the model's licenses.
+PERMISSION_FLAG_FIELDS = (
+    "allow_no_credit",
+    *COMMERCIAL_USE_FIELDS.values(),
+    "allow_derivatives",
+    "allow_different_license",
+)
 
 
 class ModelVersion(SourceFields, HubStats):

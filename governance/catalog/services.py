@@ -9,16 +9,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model as DjangoModel
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from governance.accounts.models import Team
 from governance.errors import InvalidHubPayload
-from governance.recommendations.selectors import compute_version_scores
 
 from .hub_payload import HubFile, HubImage, HubModel, HubVersion, parse_civitai_model
 from .models import (
     COMMERCIAL_USE_FIELDS,
+    PERMISSION_FLAG_FIELDS,
     Creator,
     Hub,
     Image,
@@ -26,18 +25,20 @@ from .models import (
     ModelFile,
     ModelVersion,
     Tag,
-    VersionScore,
 )
-from .signals import models_written
+from .signals import models_written, permission_flags_changed, versions_added
 
 #: Model columns a hub sync rewrites on (nearly) every run. A change confined to these is
 #: written in bulk; any other change goes through ``Model.save()`` so that the receivers of
-#: ``post_save`` (licensing re-evaluates changed permission flags, the owning team's
-#: permission) see it exactly as they would for an edit in the admin.
+#: ``post_save`` (the owning team's permission) see it exactly as they would for an edit in
+#: the admin. Changed permission flags are told with ``signals.permission_flags_changed``.
 _BULK_MODEL_FIELDS = frozenset(
     {"download_count", "thumbs_up_count", "thumbs_down_count", "rating_count", "rating",
      "favorite_count", "comment_count", "tipped_amount_count", "image_count", "last_synced_at"}
 )  # fmt: skip
+
+
+_FLAGS = frozenset(PERMISSION_FLAG_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,9 @@ def _write_models(
                                     changed=changed))  # fmt: skip
     if written_ids := [r.model.pk for r in results if r.changed]:
         models_written.send(Model, model_ids=written_ids)
+    if new_versions:
+        added = [versions[external_id].pk for external_id in sorted(new_versions)]
+        versions_added.send(ModelVersion, version_ids=added)
     return results
 
 
@@ -279,6 +283,12 @@ def _upsert_models(
             - _BULK_MODEL_FIELDS)
         or (external_id not in existing and owning_team is not None)
     }  # fmt: skip
+    # The creator's permission flags the hub changed (read before the rows are updated).
+    flags = {
+        external_id: sorted(set(_changed(existing[external_id], values)) & _FLAGS)
+        for external_id, values in wanted.items()
+        if external_id in existing
+    }
     # What the hub changed (a new sync time alone is not a change of the model).
     changed = {
         external_id for external_id, values in wanted.items()
@@ -295,6 +305,9 @@ def _upsert_models(
         )  # fmt: skip
         if is_new:
             created.add(external_id)
+    for external_id, fields in flags.items():
+        if fields:
+            permission_flags_changed.send(Model, model=rows[external_id], fields=fields)
     return rows, created, {rows[external_id].pk for external_id in changed}
 
 
@@ -458,57 +471,28 @@ def _upsert_images(
     return _written_versions(_apply(Image, existing, wanted, hub=hub))
 
 
-def refresh_version_scores(*, version: ModelVersion) -> list[VersionScore]:
-    """Recompute and store every scorer's score for ``version``, failures included.
-
-    A scorer that raised is stored with its error and no value, so a reviewer sees that the
-    score is missing and why, instead of a silently absent number.
-    """
-    return refresh_scores(versions=ModelVersion.objects.filter(pk=version.pk))
-
-
-def refresh_scores(*, versions: QuerySet[ModelVersion]) -> list[VersionScore]:
-    """:func:`refresh_version_scores` for many versions: what the scorers read is loaded in
-    a few queries, and the scores are replaced with one delete and one insert."""
-    loaded = list(
-        versions.select_related("model__creator").prefetch_related("files", "images", "model__tags")
-    )
-    results = [(version, compute_version_scores(version)) for version in loaded]
-    now = timezone.now()
+def set_permission_flags(*, model: Model, flags: Mapping[str, bool]) -> list[str]:
+    """Correct the creator's permission flags of ``model`` (say, the hub's were wrong);
+    returns the flags that changed, which licensing then re-evaluates."""
+    unknown = set(flags) - _FLAGS
+    if unknown:
+        raise ValueError(f"not permission flags: {', '.join(sorted(unknown))}")
+    changed = sorted(name for name, value in flags.items() if getattr(model, name) != value)
+    if not changed:
+        return []
+    for name in changed:
+        setattr(model, name, flags[name])
     with transaction.atomic():
-        locked = set(
-            ModelVersion.objects.select_for_update()
-            .filter(pk__in=[v.pk for v in loaded])
-            .values_list("pk", flat=True)
-        )
-        VersionScore.objects.filter(version_id__in=locked).delete()
-        rows = [
-            VersionScore(
-                version=version,
-                plugin=r.plugin,
-                name=r.value.name if r.value else "",
-                value=r.value.value if r.value else None,
-                explanation=r.value.explanation if r.value else "",
-                error=r.error or "",
-                computed_at=now,
-            )
-            for version, scores in results
-            if version.pk in locked
-            for r in scores
-        ]
-        return VersionScore.objects.bulk_create(rows)
+        model.save(update_fields=[*changed, "updated_at"])
+        announce_permission_flags(model=model, fields=changed)
+    return changed
 
 
-def queue_score_refresh(*, model_ids: Iterable[int]) -> None:
-    """Rescore every version of ``model_ids`` in a Celery task once the transaction commits
-    (the hub data the scorers read changed)."""
-    ids = sorted(set(model_ids))
-    if not ids:
-        return
-
-    def enqueue() -> None:
-        from .tasks import refresh_model_scores_task
-
-        refresh_model_scores_task.delay(ids)
-
-    transaction.on_commit(enqueue, robust=True)
+def announce_permission_flags(*, model: Model, fields: Iterable[str]) -> list[str]:
+    """Tell the apps that depend on them (licensing) that these just-saved ``fields`` of
+    ``model`` changed; only permission flags count. For writes made outside this module
+    (the admin's form); returns the flags told."""
+    changed = sorted(set(fields) & _FLAGS)
+    if changed:
+        permission_flags_changed.send(Model, model=model, fields=changed)
+    return changed

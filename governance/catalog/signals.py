@@ -5,3 +5,12 @@ from django.dispatch import Signal
 #: Sent inside the import's transaction after models were created or updated in bulk, with
 #: ``model_ids`` (a list of ints). Receivers that enqueue work do so with on_commit.
 models_written = Signal()
+
+#: Sent inside the transaction with ``model`` and ``fields`` (the names that changed, among
+#: ``models.PERMISSION_FLAG_FIELDS``) when a creator's permission flags changed: by an
+#: import or hub sync, or an edit through :func:`services.announce_permission_flags`.
+permission_flags_changed = Signal()
+
+#: Sent inside the transaction with ``version_ids`` when an import added versions of models
+#: already or newly in the catalog. Receivers that enqueue work do so with on_commit.
+versions_added = Signal()

@@ -1,8 +1,9 @@
 """The CI quality gate: "is this exact file (or version) approved for this intended use?"
 
 A CI job names each item by a file hash it computed itself (SHA256 or AutoV2) or by a
-reference (a version id, a CivitAI URL, an AIR — see ``references``), plus the intended-use
-profile it ships for. Each item passes or fails with its reasons, each at a level:
+reference (a version id, a CivitAI URL, an AIR — see ``governance.catalog.references``),
+plus the intended-use profile it ships for. Each item passes or fails with its reasons, each
+at a level:
 
 - ``error`` fails the item: not in the catalog (or not visible to the caller), not approved,
   approved but not for this use (for the caller's teams), quarantined, retired, and every
@@ -31,10 +32,17 @@ from django.utils import timezone
 from governance.accounts.models import Team
 from governance.catalog.models import Hub, Model, ModelFile, ModelVersion
 from governance.catalog.models import VersionState as S
+from governance.catalog.references import (
+    CIVITAI,
+    HASH,
+    VERSION,
+    Reference,
+    parse_hash,
+    parse_reference,
+)
 from governance.catalog.selectors import can_see_model
 from governance.errors import ValidationFailed
-from governance.gates.references import Reference, parse_hash, parse_reference
-from governance.gates.services import GateItem
+from governance.gates.items import GateItem
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
@@ -156,7 +164,13 @@ def parse_item(item: CheckItem) -> Reference:
     """The item's hash or reference, parsed; ValueError naming what is wrong."""
     if bool(item.hash) == bool(item.ref):
         raise ValueError("give exactly one of hash and ref")
-    return parse_hash(item.hash) if item.hash else parse_reference(item.ref)
+    reference = parse_hash(item.hash) if item.hash else parse_reference(item.ref)
+    if reference.kind == HASH and reference.hash_kind not in ("sha256", "autov2"):
+        raise ValueError(
+            f"the check looks files up by SHA256 (64 hex digits) or AutoV2 (10), not by "
+            f"{reference.hash_kind}"
+        )
+    return reference
 
 
 def check_gate(
@@ -184,10 +198,10 @@ def check_gate(
     if problems:
         raise ValidationFailed("Some items are not a hash or a reference.", errors=problems)
     caller = _Caller.of(user)
-    hashes = [r for r in parsed if r.kind in ("sha256", "autov2")]
+    hashes = [r for r in parsed if r.kind == HASH]
     files, verdicts = _files_for(caller, hashes, profile, now)
     candidates = [
-        files.get((r.kind, r.value), []) if r.kind in ("sha256", "autov2") else _versions(caller, r)
+        files.get((r.hash_kind, r.hash), []) if r.kind == HASH else _versions(caller, r)
         for r in parsed
     ]
     versions = {v.pk: v for found in candidates for v, _ in found}
@@ -266,7 +280,7 @@ def _files_for(
     tables = {m: connection.ops.quote_name(m._meta.db_table) for m in (ModelFile, ModelVersion,
                                                                        Model)}  # fmt: skip
     for kind in ("sha256", "autov2"):
-        values = sorted({r.value for r in references if r.kind == kind})
+        values = sorted({r.hash for r in references if r.hash_kind == kind})
         if not values:
             continue
         sql = (
@@ -310,16 +324,18 @@ def _versions(caller: _Caller, reference: Reference) -> Candidates:
     versions = ModelVersion.objects.select_related("model").only(
         *_VERSION_FIELDS, *(f"model__{f}" for f in _MODEL_FIELDS)
     )
-    if reference.kind == "version":
-        versions = versions.filter(pk=int(reference.value))
+    if reference.kind == VERSION:
+        versions = versions.filter(pk=reference.version_id)
     elif reference.version_id:
-        versions = versions.filter(hub=Hub.CIVITAI, external_id=reference.version_id)
+        versions = versions.filter(hub=Hub.CIVITAI, external_id=str(reference.version_id))
         if reference.model_id:
             versions = versions.filter(
-                model__hub=Hub.CIVITAI, model__external_id=reference.model_id
+                model__hub=Hub.CIVITAI, model__external_id=str(reference.model_id)
             )
     else:
-        versions = versions.filter(model__hub=Hub.CIVITAI, model__external_id=reference.model_id)
+        versions = versions.filter(
+            model__hub=Hub.CIVITAI, model__external_id=str(reference.model_id)
+        )
         newest = [v for v in versions.order_by("index", "-id")[:MAX_MATCHES] if caller.sees(v)]
         return [(newest[0], None)] if newest else []
     return [(v, None) for v in versions[:MAX_MATCHES] if caller.sees(v)]
@@ -348,7 +364,7 @@ def _check_one(
         reasons = judged[version.pk][0]
         if file is not None:  # this exact file: other files' scan items are not its business
             reasons = [r for r in reasons if r.file_id in (None, file.pk)]
-        if reference.kind == "civitai" and not reference.version_id:
+        if reference.kind == CIVITAI and not reference.version_id:
             newest = Reason(
                 "newest_version", NOTE, f"No version named: checked the newest one, {version.name}."
             )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from governance.catalog.models import Model, ModelVersion, VersionState
 from governance.catalog.selectors import visible_models
+from governance.usage.interactions import WEIGHTS, Interaction, rating_weight, usage_interactions
 
 from .models import (
     Collection,
@@ -337,32 +338,16 @@ def trending(
 # --- implicit feedback for recommenders ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Interaction:
-    """One implicit-feedback event: someone used, favorited, rated or collected a model."""
-
-    user_id: int
-    team_id: int | None
-    model_id: int
-    version_id: int | None
-    #: "download" (downloads and CI deployments), "favorite", "rating" or "collection".
-    kind: str
-    #: download 1.0, collection 2.0, favorite 3.0, rating (stars - 3) / 2 in [-1, 1].
-    weight: float
-    timestamp: datetime
-
-
 def interactions(
     *,
     since: datetime | None = None,
     user_ids: Iterable[int] | None = None,
     model_ids: Iterable[int] | None = None,
 ) -> Iterator[Interaction]:
-    """Implicit feedback for collaborative recommenders, streamed kind by kind (downloads,
-    favorites, ratings, collection items). Not permission-filtered: it is training data;
-    recommendations are filtered by ``visible_models`` when served."""
-    from governance.usage.models import UsageEvent
-
+    """People's implicit feedback for collaborative recommenders, streamed kind by kind
+    (downloads and deployments, favorites, ratings, collection items), weighed by the one
+    table in ``governance.usage.interactions``. Not permission-filtered: it is training
+    data; recommendations are filtered by ``visible_models`` when served."""
     users = list(user_ids) if user_ids is not None else None
     models = list(model_ids) if model_ids is not None else None
 
@@ -375,22 +360,10 @@ def interactions(
             qs = qs.filter(**{f"{model}__in": models})
         return qs
 
-    events = narrow(
-        UsageEvent.objects.filter(
-            kind__in=[UsageEvent.Kind.DOWNLOAD, UsageEvent.Kind.DEPLOYMENT], user__isnull=False
-        ),
-        user="user_id",
-        model="version__model_id",
-        when="created_at",
-    )
-    rows = events.values_list(
-        "user_id", "team_id", "version__model_id", "version_id", "created_at"
-    ).order_by("created_at", "id")
-    for user_id, team_id, model_id, version_id, at in rows.iterator(chunk_size=2000):
-        yield Interaction(user_id, team_id, model_id, version_id, "download", 1.0, at)
+    yield from usage_interactions(since=since, user_ids=users, model_ids=models)
     favorites = narrow(Favorite.objects.all(), user="user_id", model="model_id", when="created_at")
     for user_id, model_id, at in favorites.values_list("user_id", "model_id", "created_at"):
-        yield Interaction(user_id, None, model_id, None, "favorite", 3.0, at)
+        yield Interaction(user_id, None, model_id, None, "favorite", WEIGHTS["favorite"], at)
     reviews = narrow(
         Review.objects.exclude(status=ContentStatus.HIDDEN),
         user="user_id",
@@ -400,7 +373,7 @@ def interactions(
     for user_id, model_id, version_id, rating, at in reviews.values_list(
         "user_id", "model_id", "version_id", "rating", "updated_at"
     ):
-        yield Interaction(user_id, None, model_id, version_id, "rating", (rating - 3) / 2, at)
+        yield Interaction(user_id, None, model_id, version_id, "rating", rating_weight(rating), at)
     items = narrow(
         CollectionItem.objects.all(),
         user="collection__owner_id",
@@ -410,7 +383,8 @@ def interactions(
     for user_id, team_id, model_id, version_id, at in items.values_list(
         "collection__owner_id", "collection__team_id", "model_id", "version_id", "added_at"
     ):
-        yield Interaction(user_id, team_id, model_id, version_id, "collection", 2.0, at)
+        weight = WEIGHTS["collection"]
+        yield Interaction(user_id, team_id, model_id, version_id, "collection", weight, at)
 
 
 # --- favorites, follows, collections ---------------------------------------------------------

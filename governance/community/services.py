@@ -4,6 +4,7 @@ moderates text through the ``hubgate_moderate_text`` plugins and audits what mat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -263,6 +264,18 @@ def unfollow(
     Follow.objects.filter(
         user=user, **_follow_target(creator=creator, model=model, tag=tag)
     ).delete()
+
+
+def notify_followers_of_new_versions(*, version_ids: Iterable[int]) -> None:
+    """Once the transaction that added ``version_ids`` commits, tell each one's followers."""
+    ids = list(version_ids)
+
+    def notify() -> None:
+        for version_id in ids:
+            notify_followers_of_new_version(version_id=version_id)
+
+    # Robust: a failing notice must not fail the import that already committed.
+    transaction.on_commit(notify, robust=True)
 
 
 def notify_followers_of_new_version(*, version_id: int) -> int:

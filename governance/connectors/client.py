@@ -21,20 +21,19 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from governance.errors import InvalidHubPayload
+from governance.events.http import parse_retry_after
 from governance.net import OutboundRefused, OutboundTransport
 
 from .errors import (
@@ -73,22 +72,6 @@ class Health:
     ok: bool
     latency_ms: int
     detail: str
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_text(response: httpx.Response) -> str:

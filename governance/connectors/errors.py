@@ -63,11 +63,3 @@ class DownloadsBusy(HubError):
     status = 503
     code = "downloads_busy"
     title = "Too many downloads at once"
-
-
-class InvalidReference(HubgateError):
-    """Not a CivitAI model id, URL, AIR or file hash."""
-
-    status = 400
-    code = "invalid_reference"
-    title = "Not a CivitAI reference"

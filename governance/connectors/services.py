@@ -35,19 +35,15 @@ from django.utils import timezone
 from governance.accounts.models import Team
 from governance.audit.services import record
 from governance.catalog.models import Hub, Model, ModelFile, ModelMode, ModelVersion
-from governance.catalog.services import (
-    import_civitai_model,
-    import_civitai_models,
-    queue_score_refresh,
-)
-from governance.errors import HubgateError, InvalidHubPayload
+from governance.catalog.references import HASH, VERSION, Reference, parse_reference
+from governance.catalog.services import import_civitai_model, import_civitai_models
+from governance.errors import HubgateError, InvalidHubPayload, InvalidReference
 from governance.events.services import emit
 from governance.ingest.services import ingest_for_file
 
 from .client import CivitaiClient, RetryPolicy
 from .errors import DownloadsBusy, HubError, HubNotFound, HubRateLimited, HubUnavailable
 from .models import ConnectorJob, HubConnection, TrackedModel
-from .refs import HubRef, parse_reference
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +150,7 @@ def start_job(
 ) -> ConnectorJob:  # fmt: skip
     """Create a job and run it in a Celery task once the transaction commits."""
     if kind == ConnectorJob.Kind.IMPORT:
-        parse_reference(reference)  # refuse a bad reference now, not in the worker
+        _hub_reference(reference)  # refuse a bad reference now, not in the worker
     job = ConnectorJob.objects.create(
         kind=kind, reference=reference, options=dict(options or {}),
         created_by=actor if actor is not None and actor.is_authenticated else None,
@@ -277,11 +273,26 @@ def _int_field(document: Mapping[str, Any], key: str, what: str) -> int:
     return value
 
 
-def _resolve(ref: HubRef, hub: CivitaiClient) -> tuple[int, int | None]:
+def _hub_reference(reference: str) -> Reference:
+    """The CivitAI model, version or file hash ``reference`` names.
+
+    A bare number is a Hubgate version id (``governance.catalog.references``), which names
+    nothing on the hub: refused with the spelling that does.
+    """
+    ref = parse_reference(reference)
+    if ref.kind == VERSION:
+        raise InvalidReference(
+            f"{reference.strip()} is a Hubgate version id; to import CivitAI model "
+            f"{ref.version_id} write civitai:{ref.version_id} (or its URL or AIR)."
+        )
+    return ref
+
+
+def _resolve(ref: Reference, hub: CivitaiClient) -> tuple[int, int | None]:
     """The model id (and version id) a reference names, asking the hub if needed."""
     if ref.model_id is not None:
         return ref.model_id, ref.version_id
-    if ref.hash is not None:
+    if ref.kind == HASH:
         version = hub.version_by_hash(ref.hash)
     else:
         version = hub.model_version(ref.version_id)
@@ -302,7 +313,7 @@ def import_model(
     Idempotent: a second import updates the same rows. New versions arrive as drafts. With
     ``track`` the periodic sync keeps the model up to date.
     """
-    ref = parse_reference(reference)
+    ref = _hub_reference(reference)
     _update(job, total=1)
     with _client(client) as hub, _watched():
         model_id, version_id = _resolve(ref, hub)
@@ -317,8 +328,6 @@ def import_model(
             document=document, owning_team=owning_team, synced_at=synced_at
         )
         model = result.model
-        if result.changed:
-            queue_score_refresh(model_ids=[model.pk])
         if version_id is not None:
             version = model.versions.filter(hub=Hub.CIVITAI, external_id=str(version_id)).first()
             if version is None:
@@ -399,7 +408,6 @@ def import_listing(
             if limit is not None:
                 page = page[: max(limit - report.imported - report.failed, 0)]
             written = import_civitai_models(documents=page, synced_at=synced_at)
-            queue_score_refresh(model_ids=[r.model.pk for r in written.results if r.changed])
             for position, exc in written.refused:
                 document = page[position]
                 item = str(document.get("id", "?") if isinstance(document, Mapping) else "?")[:40]
@@ -543,7 +551,6 @@ def _sync_many(
         TrackedModel.objects.bulk_update(
             updated, ["hub_mode", "last_synced_at", "last_error", "removed_from_hub", "flagged_at"]
         )
-        queue_score_refresh(model_ids=[r.model.pk for r in page.results if r.changed])
     return [(fetched[position][0], exc) for position, exc in page.refused]
 
 

@@ -17,9 +17,9 @@ from governance.accounts.models import ReviewerRole, RoleAssignment, Team, User
 from governance.approvals import services
 from governance.approvals.models import ApprovalPolicy, ModelRequest
 from governance.catalog.models import Hub, Model, ModelType, ModelVersion, Visibility
-from governance.catalog.services import refresh_version_scores
 from governance.ingest.services import attach_blob, ingest_chunks
 from governance.lifecycle import services as lifecycle
+from governance.scoring.services import refresh_version_scores
 
 REVIEWERS = [("sofia", "Sofia", "security"), ("lars", "Lars", "legal")]
 

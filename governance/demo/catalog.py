@@ -10,7 +10,8 @@ from django.db import transaction
 
 from governance.accounts.models import Membership, Team, User
 from governance.catalog.models import Model, ModelVersion
-from governance.catalog.services import import_civitai_model, refresh_scores
+from governance.catalog.services import import_civitai_model
+from governance.scoring.services import refresh_scores
 
 from .licensing import seed_licensing_demo
 

@@ -43,8 +43,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -61,6 +60,7 @@ from django.utils import timezone
 from governance.errors import Conflict
 from governance.net import OutboundRefused, async_outbound_client
 
+from .http import parse_retry_after
 from .models import Webhook, WebhookDelivery, is_event_name, new_webhook_secret
 from .selectors import webhooks_subscribed_to
 from .signatures import sign
@@ -259,7 +259,9 @@ async def _post(url: str, body: bytes, headers: dict[str, str], total: float) ->
         return _Answer(
             status_code=code,
             retry_after=(
-                _retry_after(response.headers.get("retry-after")) if code in (429, 503) else None
+                parse_retry_after(response.headers.get("retry-after"))
+                if code in (429, 503)
+                else None
             ),
         )
 
@@ -267,22 +269,6 @@ async def _post(url: str, body: bytes, headers: dict[str, str], total: float) ->
 def _text(data: bytes) -> str:
     # PostgreSQL text cannot hold NUL.
     return data.decode("utf-8", errors="replace").replace("\x00", "")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - timezone.now()).total_seconds(), 0.0)
 
 
 def _countdown(attempt: int, retry_after: float | None) -> float:

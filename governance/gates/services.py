@@ -2,7 +2,8 @@
 
 Gates today: every file is stored and scanned, and every medium-or-worse finding is either
 absent or covered by a live waiver; a quarantined file blocks for good. The license gate
-(the licensing app) adds its verdict for the request's intended use to the same report.
+(``license``, on the licensing app's verdict) adds its verdict for the request's intended
+use to the same report.
 """
 
 from __future__ import annotations
@@ -16,25 +17,11 @@ from django.utils import timezone
 
 from governance.catalog.models import ModelVersion
 from governance.hookspecs import Severity
-from governance.licensing.gate import license_gate
 from governance.scanning.models import FileScan, Finding, Verdict
 
+from .items import GateItem
+from .license import license_gate
 from .models import GateRun
-
-
-@dataclass(frozen=True)
-class GateItem:
-    gate: str
-    #: passed, waived, failed, pending or quarantined
-    status: str
-    reason: str
-    file_id: int | None = None
-    finding_id: int | None = None
-    waiver_id: int | None = None
-    severity: str | None = None
-    expires_at: str | None = None
-    #: Whether a reviewer with a waiving role may waive this item.
-    waivable: bool = False
 
 
 @dataclass(frozen=True)

@@ -384,6 +384,24 @@ def affected_requests(scope: Mapping[str, Any]) -> QuerySet[ModelRequest]:
     return requests.order_by("id")
 
 
+def versions_in_scope(scope: Mapping[str, Any]) -> QuerySet[ModelVersion]:
+    """The versions a change of ``scope`` touches (keys as in :func:`affected_requests`;
+    ``profile`` narrows nothing here: a profile is not a version's terms)."""
+    versions = ModelVersion.objects.all()
+    if scope.get("license"):
+        key = scope["license"]
+        bases = BaseModelLicense.objects.filter(license__key=key).values("base_model")
+        declared = DeclaredLicense.objects.filter(license__key=key).values("model_id")
+        versions = versions.filter(Q(base_model__in=bases) | Q(model_id__in=declared))
+    if scope.get("base_model"):
+        versions = versions.filter(base_model=scope["base_model"])
+    if scope.get("model_ids"):
+        versions = versions.filter(model_id__in=list(scope["model_ids"]))
+    if scope.get("version_ids"):
+        versions = versions.filter(pk__in=list(scope["version_ids"]))
+    return versions
+
+
 def request_license_status(
     request: ModelRequest, at: datetime | None = None
 ) -> LicenseStatus | None:

@@ -1,9 +1,8 @@
-"""Changing the license catalog, intended uses and legal decisions — and re-evaluating.
+"""Changing the license catalog, intended uses and legal decisions.
 
-Every change is one transaction with its audit entry; whatever it may affect is
-re-evaluated by a Celery task queued after commit (``reevaluate_licenses``): approved
-requests whose verdict is no longer compliant go back to review (the team loses the grant,
-its members are told), open requests are gated again.
+Every change is one transaction with its audit entry; after commit it is announced with
+``signals.terms_changed`` and the apps above react: approvals re-evaluate the requests it
+may affect (``governance.approvals.services.reevaluate_licenses``), scoring rescores.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from django.utils import timezone
 
 from governance.accounts.models import Team, User
 from governance.audit.services import record
-from governance.catalog.models import COMMERCIAL_USE_FIELDS, Model, ModelVersion
+from governance.catalog.models import Model, ModelVersion
 from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
 from governance.hookspecs import LICENSE_TERMS, LicenseVerdict
@@ -36,14 +34,12 @@ from .models import (
     LicenseDecision,
     LicenseRevision,
 )
+from .signals import terms_changed
 from .terms import SNAPSHOT_FIELDS, TermsInvalid, validate_restrictions, validate_terms
 
 logger = logging.getLogger(__name__)
 
 CATALOG = Path(__file__).resolve().parent / "fixtures" / "license_catalog.json"
-#: The hub permission flags a re-sync may change; a change re-evaluates the model's versions.
-FLAG_FIELDS = ("allow_no_credit", *COMMERCIAL_USE_FIELDS.values(), "allow_derivatives",
-               "allow_different_license")  # fmt: skip
 EDITABLE = tuple(f for f in SNAPSHOT_FIELDS if f != "version")
 
 
@@ -51,48 +47,13 @@ EDITABLE = tuple(f for f in SNAPSHOT_FIELDS if f != "version")
 
 
 def enqueue_reevaluation(*, scope: Mapping[str, Any], reason: str) -> None:
-    """Queue a re-evaluation of what ``scope`` affects, once the current transaction commits."""
-    from .tasks import reevaluate_licenses_task
-
+    """Once the current transaction commits, tell the apps that react to changed terms
+    (``signals.terms_changed``): approvals re-evaluate the requests ``scope`` affects,
+    scoring rescores its versions."""
     payload = json.loads(json.dumps(dict(scope), default=list))
-    transaction.on_commit(lambda: reevaluate_licenses_task.delay(payload, reason), robust=True)
-
-
-@dataclass
-class ReevaluationResult:
-    checked: int = 0
-    reopened: list[int] = field(default_factory=list)
-    regated: list[int] = field(default_factory=list)
-
-
-def reevaluate_licenses(
-    *, scope: Mapping[str, Any], reason: str, at: datetime | None = None
-) -> ReevaluationResult:
-    """Re-evaluate every approved and open request ``scope`` affects; idempotent.
-
-    An approved request whose verdict is no longer compliant is reopened (back into review,
-    permission removed, version re-gated, team told); an open request is gated again.
-    """
-    from governance.approvals import services as approvals
-
-    result = ReevaluationResult()
-    for request in selectors.affected_requests(scope):
-        result.checked += 1
-        if request.state == request.State.APPROVED:
-            status = selectors.request_license_status(request, at)
-            if status is not None and status.passes:
-                continue
-            summary = status.summary() if status else f"no profile {request.intended_use!r}"
-            approvals.reopen_request(
-                request=request, reason=f"License re-evaluation ({reason}): {summary}"
-            )
-            result.reopened.append(request.pk)
-        else:
-            approvals.advance_request(request=request)
-            result.regated.append(request.pk)
-    if result.reopened:
-        logger.info("License re-evaluation (%s) reopened requests %s", reason, result.reopened)
-    return result
+    transaction.on_commit(
+        lambda: terms_changed.send(License, scope=payload, reason=reason), robust=True
+    )
 
 
 # --- the catalog ------------------------------------------------------------------------------
@@ -410,10 +371,12 @@ def expire_license_decisions(*, now: datetime | None = None) -> int:
             record(action="license.decision_expired", obj=decision,
                    after=_decision_subject(decision))  # fmt: skip
             emit(event="license.decision_expired", subject=_decision_subject(decision))
-        reevaluate_licenses(
+        # Told now, with the clock it ran on: the terms changed as of ``now``.
+        terms_changed.send(
+            License,
             scope={"version_ids": [decision.version_id], "profile": decision.intended_use.slug},
             reason=f"license decision #{decision.pk} expired",
-            at=now,
+            at=now.isoformat(),
         )
         count += 1
     return count

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 from governance.accounts.models import Membership
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
+from governance.catalog.selectors import can_see_model
+from governance.community.selectors import followers_of_model
+from governance.usage.models import UsageEvent
 
 
 @dataclass(frozen=True)
@@ -57,3 +63,21 @@ def can_manage_lifecycle(user, version: ModelVersion) -> bool:
             user=user, team_id=team_id, role=Membership.Role.LEAD
         ).exists()
     )
+
+
+def users_to_notify(version: ModelVersion) -> list:
+    """People to tell when ``version`` changes lifecycle state: members of teams approved to
+    use it or that used it, and followers of the model, its creator or one of its tags who
+    may still see the model."""
+    User = get_user_model()
+    used_by_teams = UsageEvent.objects.filter(version=version, team__isnull=False).values("team")
+    users = User.objects.filter(
+        Q(teams__requests__version=version, teams__requests__state="approved")
+        | Q(teams__in=used_by_teams),
+        is_active=True,
+    ).distinct()
+    people = {user.pk: user for user in users}
+    for follower in followers_of_model(version.model):
+        if follower.pk not in people and can_see_model(follower, version.model):
+            people[follower.pk] = follower
+    return sorted(people.values(), key=lambda user: user.pk)

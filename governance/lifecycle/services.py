@@ -18,10 +18,9 @@ from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
 from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
-from governance.usage.selectors import users_to_notify
 
 from .models import Deprecation
-from .selectors import can_manage_lifecycle
+from .selectors import can_manage_lifecycle, users_to_notify
 
 ALLOWED: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.QUARANTINED},

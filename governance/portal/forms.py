@@ -24,7 +24,7 @@ class ImportForm(forms.Form):
 
     reference = forms.CharField(
         max_length=2000,
-        help_text="A CivitAI model id, URL, AIR or file hash (hash:…).",
+        help_text="A CivitAI model (civitai:123), URL, AIR or file hash.",
     )
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
 

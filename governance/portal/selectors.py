@@ -30,9 +30,9 @@ from governance.licensing.selectors import effective_terms_for
 from governance.licensing.terms import TERM_LABELS
 from governance.lifecycle.selectors import UsageVerdict, usage_verdict
 from governance.recommendations import selectors as recs
-from governance.recommendations.quality import composite_quality_for_versions
 from governance.scanning.models import FileScan
 from governance.scanning.selectors import scans_visible_to
+from governance.scoring.quality import composite_quality_for_versions
 
 PAGE_SIZE = 12
 SORTS = list(discovery.SORTS)

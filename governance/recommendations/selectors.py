@@ -1,92 +1,53 @@
-"""Recommendations and scores, asked of the plugins with visibility rules already applied.
+"""Recommendations, asked of the plugins with visibility rules already applied.
 
 Recommenders see :class:`ModelSnapshot`\\s enriched with what is expensive to compute (the
-item-item neighbours precomputed by the Celery task, trend scores, composite quality) and
-only ever the models the user may see; scorers see :class:`VersionSnapshot`\\s enriched with
-scan findings, license terms, local ratings, favorites, usage and hub state. Model snapshots
-are the same for every user and cached per process (:func:`snapshots_of`); who may see what
-is asked of the database on every request.
+item-item neighbours precomputed by the Celery task, trend scores, composite quality from
+``governance.scoring``) and only ever the models the user may see. Model snapshots are the
+same for every user and cached per process (:func:`snapshots_of`); who may see what is
+asked of the database on every request.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Max, QuerySet
 
 from governance.accounts.models import Membership
-from governance.catalog.models import Model, ModelVersion
+from governance.catalog.models import Model
 from governance.catalog.selectors import (
-    version_snapshot,
     visible_models,
     with_catalog_details,
 )
-from governance.hookspecs import ModelSnapshot, Recommendation, Score, UserSnapshot, VersionSnapshot
+from governance.community.selectors import interactions as community_interactions
+from governance.community.selectors import trend_scores
+from governance.discovery.selectors import model_embeddings
+from governance.hookspecs import ModelSnapshot, Recommendation, UserSnapshot
 from governance.plugins import PluginResult, call_hook
-from governance.usage.models import UsageEvent
+from governance.scoring.quality import composite_quality_for_models
+from governance.usage.interactions import Interaction, usage_interactions
 
 from .compatibility import ADDON_TYPES, check, families_of
 from .models import InteractionStats, ItemSimilarity
-from .quality import composite_quality_for_models
 
-#: Implicit-feedback weights used when the community app (favorites, ratings, collections)
-#: is not installed: only what governance.usage records.
-USAGE_WEIGHTS = {UsageEvent.Kind.DOWNLOAD: 1.0, UsageEvent.Kind.DEPLOYMENT: 2.0}
 HISTORY_LIMIT = 50
-
-
-def _optional(app: str, module: str, name: str) -> Any:
-    """``governance.<app>.<module>.<name>`` when that app is installed and provides it,
-    else ``None``: recommendations work (with less data) without the community and
-    discovery apps."""
-    if not apps.is_installed(f"governance.{app}"):
-        return None
-    try:
-        found = importlib.import_module(f"governance.{app}.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"governance.{app}.{module}":
-            raise
-        return None
-    return getattr(found, name, None)
-
-
-def _community(module: str, name: str) -> Any:
-    return _optional("community", module, name)
 
 
 def embeddings_by_model(model_ids: Sequence[int]) -> dict[int, tuple[float, ...]]:
     """The discovery app's stored text embeddings (unit length) of ``model_ids``; empty when
-    that app is absent or the set is larger than ``HUBGATE_RECS_EMBEDDING_MAX_MODELS``
-    (each embedding is 384 floats in every snapshot)."""
-    model_embeddings = _optional("discovery", "selectors", "model_embeddings")
+    the set is larger than ``HUBGATE_RECS_EMBEDDING_MAX_MODELS`` (each embedding is 384
+    floats in every snapshot)."""
     limit = getattr(settings, "HUBGATE_RECS_EMBEDDING_MAX_MODELS", 5000)
-    if model_embeddings is None or not model_ids or len(model_ids) > limit:
+    if not model_ids or len(model_ids) > limit:
         return {}
     return {mid: tuple(map(float, vector)) for mid, vector in model_embeddings(model_ids).items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Interaction:
-    """One piece of implicit feedback: who (a person, else a team) used which model."""
-
-    actor: Hashable
-    model_id: int
-    weight: float
-    timestamp: datetime
-    #: The team the use was made for, when known.
-    team: Hashable | None = None
 
 
 def interactions(
@@ -94,40 +55,20 @@ def interactions(
 ) -> Iterator[Interaction]:
     """Implicit feedback for the collaborative recommenders, not permission-filtered.
 
-    From ``governance.community.selectors.interactions`` (downloads, favorites, ratings,
-    collection co-membership) when that app provides it, else the downloads and deployments
-    ``governance.usage`` recorded; plus, unless ``user_ids`` narrows it to people, the uses
-    registered for a team without a person (CI deployments), with the team as the actor.
+    People's downloads, deployments, favorites, ratings and collection items (community's
+    ``interactions``) plus, unless ``user_ids`` narrows it to people, the uses registered
+    for a team without a person (CI deployments), with the team as the actor. Weights come
+    from the one table, ``governance.usage.interactions.WEIGHTS``.
     """
-    community_interactions = _community("selectors", "interactions")
-    events = UsageEvent.objects.filter(kind__in=list(USAGE_WEIGHTS))
-    if since is not None:
-        events = events.filter(created_at__gte=since)
-    if community_interactions is not None:
-        for row in community_interactions(since=since, user_ids=user_ids):
-            team = ("team", row.team_id) if row.team_id else None
-            yield Interaction(("user", row.user_id), row.model_id, row.weight, row.timestamp, team)
-        events = events.filter(user__isnull=True)
-    if user_ids is not None:
-        events = events.filter(user_id__in=list(user_ids))
-    yield from _usage_interactions(events)
-
-
-def _usage_interactions(events: QuerySet[UsageEvent]) -> Iterator[Interaction]:
-    rows = events.values_list("user_id", "team_id", "version__model_id", "kind", "created_at")
-    for user_id, team_id, model_id, kind, created_at in rows.iterator(chunk_size=2000):
-        if user_id is None and team_id is None:
-            continue
-        actor = ("user", user_id) if user_id else ("team", team_id)
-        team = ("team", team_id) if team_id else None
-        yield Interaction(actor, model_id, USAGE_WEIGHTS[kind], created_at, team)
+    yield from community_interactions(since=since, user_ids=user_ids)
+    if user_ids is None:
+        yield from usage_interactions(since=since, people=False)
 
 
 def trend_by_model(model_ids: Sequence[int], *, today: date | None = None) -> dict[int, float]:
     """Time-decayed "hot" score per model from the community app's trend math, scaled to
-    [0, 1] by the hottest model; empty when that app is not installed."""
-    trend_scores = _community("selectors", "trend_scores")
-    if not model_ids or trend_scores is None:
+    [0, 1] by the hottest model."""
+    if not model_ids:
         return {}
     scores = {
         mid: max(0.0, float(t.hot))
@@ -292,11 +233,7 @@ def interactions_of_teams(team_ids: Sequence[int]) -> Iterator[Interaction]:
     """Team-level usage without a person (CI deployments registered for a team)."""
     if not team_ids:
         return
-    yield from _usage_interactions(
-        UsageEvent.objects.filter(
-            kind__in=list(USAGE_WEIGHTS), user__isnull=True, team_id__in=team_ids
-        )
-    )
+    yield from usage_interactions(team_ids=team_ids, people=False)
 
 
 # --- asking the recommender plugins ----------------------------------------------------------
@@ -434,99 +371,3 @@ def trending_models(
     return _with_models(
         [Recommendation(mid, trend[mid], "Trending in your company") for mid in ranked[:limit]]
     )
-
-
-# --- asking the scorer plugins ---------------------------------------------------------------
-
-
-def scoring_snapshot(version: ModelVersion, *, now: datetime | None = None) -> VersionSnapshot:
-    """The catalog's snapshot of ``version`` plus scan findings, license terms, local ratings
-    and recent usage, for the security, license, community and momentum scorers."""
-    from governance.licensing.selectors import effective_terms_for
-    from governance.scanning.models import FileScan, Finding
-
-    now = now or timezone.now()
-    base = version_snapshot(version)
-    blob_ids = [f.blob_id for f in version.files.all() if f.blob_id]
-    scans = FileScan.objects.filter(blob_id__in=blob_ids, status=FileScan.Status.DONE)
-    latest = {}
-    for scan in scans.order_by("blob_id", "-finished_at", "-id"):
-        latest.setdefault(scan.blob_id, scan)
-    severities = (
-        Finding.objects.filter(scan__in=list(latest.values()))
-        .values("severity", "severity_rank")
-        .annotate(n=Count("id"))
-        .order_by("-severity_rank")
-    )
-    hub_results = tuple(
-        r
-        for f in version.files.all()
-        for r in (f.pickle_scan_result, f.virus_scan_result)
-        if r and r != "Pending"
-    )
-    terms = effective_terms_for(version)
-    usage = UsageEvent.objects.filter(version=version, kind__in=list(USAGE_WEIGHTS))
-    recent = usage.filter(created_at__gte=now - timedelta(days=30))
-    counts = usage.aggregate(
-        recent=Count("id", filter=Q(created_at__gte=now - timedelta(days=30))),
-        previous=Count(
-            "id",
-            filter=Q(
-                created_at__gte=now - timedelta(days=60), created_at__lt=now - timedelta(days=30)
-            ),
-        ),
-    )
-    return dataclasses.replace(
-        base,
-        scanned_file_count=len(latest),
-        quarantined_file_count=sum(1 for s in latest.values() if s.verdict == "quarantined"),
-        finding_counts=tuple((row["severity"], row["n"]) for row in severities),
-        hub_scan_results=hub_results,
-        file_formats=tuple(f.format for f in version.files.all() if f.format),
-        license_names=tuple(ref.name for ref in terms.licenses),
-        license_permissions=tuple(
-            (name, term.permission.value) for name, term in sorted(terms.terms.items())
-        ),
-        license_unknowns=tuple(terms.unknown),
-        local_ratings=_local_ratings(version),
-        recent_usage_count=counts["recent"],
-        previous_usage_count=counts["previous"],
-        recent_team_count=recent.exclude(team__isnull=True).values("team").distinct().count(),
-        model_download_count=version.model.download_count,
-        model_favorite_count=version.model.favorite_count,
-        local_favorite_count=_local_favorites(version.model),
-        model_mode=version.model.mode,
-        availability=version.availability,
-        commercial_uses=tuple(version.model.allow_commercial_use),
-    )
-
-
-def _local_favorites(model: Model) -> int:
-    """How many Hubgate users favorited ``model`` (the community app's favorites)."""
-    Favorite = _community("models", "Favorite")
-    return 0 if Favorite is None else Favorite.objects.filter(model=model).count()
-
-
-def _local_ratings(version: ModelVersion) -> tuple[tuple[int, int], ...]:
-    """Star ratings Hubgate's users gave this version (the community app's reviews)."""
-    Review = _community("models", "Review")
-    if Review is None:
-        return ()
-    rows = (
-        Review.objects.filter(version=version, status="visible")
-        .values("rating")
-        .annotate(n=Count("id"))
-        .order_by("rating")
-    )
-    return tuple((row["rating"], row["n"]) for row in rows)
-
-
-def compute_version_scores(version: ModelVersion) -> list[PluginResult[Score]]:
-    """Ask every scorer plugin about ``version``; failures come back as failed results."""
-    return call_hook("hubgate_score_version", validate=_as_score, version=scoring_snapshot(version))
-
-
-def _as_score(value: object) -> Score:
-    if not isinstance(value, Score):
-        raise TypeError(f"a scorer must return a Score, got {type(value).__name__}")
-    return value

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -76,8 +75,6 @@ def who_uses_version(version: ModelVersion, *, deployments: int = 50) -> WhoUses
     """The teams that used ``version`` (downloads, deployments, people, last use), its latest
     CI deployments and the teams approved to use it. Callers check that the viewer may see
     the version (``version_usage_visible_to``)."""
-    from governance.approvals.models import ModelRequest
-
     events = UsageEvent.objects.filter(version=version).exclude(kind=Kind.PORTAL_VIEW)
     rows = list(
         events.values("team_id", "user_id")
@@ -112,9 +109,9 @@ def who_uses_version(version: ModelVersion, *, deployments: int = 50) -> WhoUses
     latest = list(
         events.filter(kind=Kind.DEPLOYMENT).select_related("team", "user", "file")[:deployments]
     )
-    approved = Team.objects.filter(
-        pk__in=ModelRequest.objects.filter(version=version, state="approved").values("team")
-    )
+    # Through the reverse relation approvals' requests put on Team: usage sits below
+    # approvals and does not import it.
+    approved = Team.objects.filter(requests__version=version, requests__state="approved").distinct()
     return WhoUses(
         version=version,
         teams=uses,
@@ -137,27 +134,6 @@ def version_usage_visible_to(user, version_id: int) -> ModelVersion | None:
     if version.model.owning_team_id in teams or user.has_perm("catalog.use_modelversion", version):
         return version
     return None
-
-
-def users_to_notify(version: ModelVersion) -> list:
-    """People to tell when ``version`` changes lifecycle state: members of teams approved to
-    use it or that used it, and followers of the model, its creator or one of its tags who
-    may still see the model."""
-    from governance.catalog.selectors import can_see_model
-    from governance.community.selectors import followers_of_model
-
-    User = get_user_model()
-    used_by_teams = UsageEvent.objects.filter(version=version, team__isnull=False).values("team")
-    users = User.objects.filter(
-        Q(teams__requests__version=version, teams__requests__state="approved")
-        | Q(teams__in=used_by_teams),
-        is_active=True,
-    ).distinct()
-    people = {user.pk: user for user in users}
-    for follower in followers_of_model(version.model):
-        if follower.pk not in people and can_see_model(follower, version.model):
-            people[follower.pk] = follower
-    return sorted(people.values(), key=lambda user: user.pk)
 
 
 # --- analytics -------------------------------------------------------------------------------

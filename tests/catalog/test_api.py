@@ -3,7 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from governance.catalog.services import import_civitai_model, refresh_version_scores
+from governance.catalog.services import import_civitai_model
+from governance.scoring.services import refresh_version_scores
 from tests.accounts.factories import UserFactory
 from tests.catalog.documents import SHA, civitai_document
 from tests.catalog.factories import ModelFactory, ModelFileFactory, ModelVersionFactory

@@ -12,8 +12,8 @@ from governance.catalog.models import Image, Model, ModelFile, ModelVersion, Tag
 from governance.catalog.services import (
     import_civitai_model,
     import_civitai_models,
-    refresh_scores,
 )
+from governance.scoring.services import refresh_scores
 from tests.accounts.factories import TeamFactory
 from tests.catalog.documents import civitai_document
 from tests.catalog.test_services import snapshot

@@ -5,9 +5,11 @@ import re
 import pytest
 
 from governance.catalog.models import Creator, Image, Model, ModelFile, ModelVersion, Tag
-from governance.catalog.services import import_civitai_model, refresh_version_scores
+from governance.catalog.services import import_civitai_model
+from governance.catalog.signals import permission_flags_changed, versions_added
 from governance.errors import InvalidHubPayload
 from governance.hookspecs import hookimpl
+from governance.scoring.services import refresh_version_scores
 from tests.catalog.documents import SHA, civitai_document
 from tests.catalog.factories import ModelVersionFactory
 
@@ -163,3 +165,26 @@ def test_scores_are_stored_with_failures(plugin) -> None:
     # Refreshing replaces, never duplicates.
     refresh_version_scores(version=version)
     assert version.scores.count() == len(scores)
+
+
+def test_an_import_tells_which_permission_flags_and_versions_changed() -> None:
+    told: list[tuple[str, object]] = []
+
+    def flags(sender, model, fields, **kwargs):
+        told.append(("flags", fields))
+
+    def versions(sender, version_ids, **kwargs):
+        told.append(("versions", len(version_ids)))
+
+    permission_flags_changed.connect(flags, dispatch_uid="test-flags")
+    versions_added.connect(versions, dispatch_uid="test-versions")
+    try:
+        document = civitai_document()
+        import_civitai_model(document=document)
+        assert told == [("versions", 2)]
+        told.clear()
+        import_civitai_model(document=civitai_document(allowDerivatives=False))
+        assert told == [("flags", ["allow_derivatives"])]
+    finally:
+        permission_flags_changed.disconnect(dispatch_uid="test-flags")
+        versions_added.disconnect(dispatch_uid="test-versions")

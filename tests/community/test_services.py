@@ -6,12 +6,14 @@ from guardian.shortcuts import assign_perm
 
 from governance.audit.models import AuditEntry
 from governance.catalog.models import Visibility
+from governance.catalog.services import import_civitai_model
 from governance.community import selectors, services
 from governance.community.models import ContentStatus, Report
 from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from governance.hookspecs import ModerationVerdict, hookimpl
 from tests.accounts.factories import MembershipFactory, UserFactory
-from tests.catalog.factories import ModelFactory, ModelVersionFactory, TagFactory
+from tests.catalog.documents import civitai_document
+from tests.catalog.factories import ModelFactory, ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -178,16 +180,21 @@ def test_threaded_comments_come_back_as_threads():
 
 
 def test_followers_are_emailed_a_new_version(django_capture_on_commit_callbacks):
-    tag = TagFactory(name="anime")
-    model = ModelFactory(tags=["anime"])
+    document = civitai_document()
+    model = import_civitai_model(document=document).model
+    tag = model.tags.first()
     by_model, by_tag, by_creator = UserFactory(), UserFactory(), UserFactory()
     services.follow(user=by_model, model=model)
     services.follow(user=by_tag, tag=tag)
     services.follow(user=by_creator, creator=model.creator)
+    document["modelVersions"].insert(
+        0, {"id": 140000, "name": "v3.0", "baseModel": "SDXL 1.0", "files": [], "images": []}
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        ModelVersionFactory(model=model, name="v2.0")
+        import_civitai_model(document=document)  # a sync that brings a new version
     recipients = sorted(address for m in mail.outbox for address in m.to)
     assert recipients == sorted(u.email for u in (by_model, by_tag, by_creator))
+    assert "v3.0" in mail.outbox[0].subject + mail.outbox[0].body
 
 
 def test_followers_hear_of_lifecycle_changes(django_capture_on_commit_callbacks):

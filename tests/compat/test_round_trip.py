@@ -51,7 +51,7 @@ def approved_from_hub(fake_hub, hub_client, django_capture_on_commit_callbacks):
     member = MembershipFactory().user
     team = member.teams.get()
     for model_id in ROUND_TRIP_MODELS:
-        services.import_model(reference=str(model_id), client=hub_client)
+        services.import_model(reference=f"civitai:{model_id}", client=hub_client)
         for version in Model.objects.get(external_id=str(model_id)).versions.all():
             with django_capture_on_commit_callbacks(execute=True):  # the scans run on commit
                 services.download_version_files(version=version, client=hub_client)

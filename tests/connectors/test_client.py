@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from governance.connectors.client import CivitaiClient, RetryPolicy, parse_retry_after
+from governance.connectors.client import CivitaiClient, RetryPolicy
 from governance.connectors.errors import (
     HubLoginRequired,
     HubNotFound,
@@ -49,14 +49,6 @@ def test_a_long_retry_after_is_raised_for_a_later_retry(fake_hub, hub_client, sl
         hub_client.model(CLAYMATION)
     assert caught.value.retry_after == 3600
     assert sleeps == []
-
-
-def test_retry_after_may_be_an_http_date() -> None:
-    from datetime import UTC, datetime
-
-    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after("Wed, 01 Jan 2025 12:00:30 GMT", now=now) == 30
-    assert parse_retry_after("soon") is None
 
 
 def test_slow_answers_time_out_and_are_retried(fake_hub, sleeps) -> None:

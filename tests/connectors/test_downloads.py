@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _imported(hub_client, model_id: int, version_id: int | None = None) -> ModelVersion:
-    reference = f"{model_id}@{version_id}" if version_id else str(model_id)
+    reference = f"civitai:{model_id}@{version_id}" if version_id else f"civitai:{model_id}"
     return services.import_model(reference=reference, client=hub_client).download_version
 
 

@@ -9,7 +9,7 @@ from governance.catalog.models import Image, Model, ModelFile, ModelVersion, Ver
 from governance.connectors import services
 from governance.connectors.errors import HubNotFound, HubUnavailable
 from governance.connectors.models import ConnectorJob, HubConnection, TrackedModel
-from governance.errors import InvalidHubPayload
+from governance.errors import InvalidHubPayload, InvalidReference
 from tests.connectors.hub import CLAYMATION, MERIDIAN
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def test_every_kind_of_reference_imports_the_same_model_once(fake_hub, hub_clien
     version = doc["modelVersions"][1]
     sha256 = version["files"][0]["hashes"]["SHA256"]
     references = [
-        str(MERIDIAN),
+        f"civitai:{MERIDIAN}",
         f"https://civitai.com/models/{MERIDIAN}/meridian?modelVersionId={version['id']}",
         f"urn:air:sd3:checkpoint:civitai:{MERIDIAN}@{version['id']}",
         sha256.lower(),
@@ -41,9 +41,17 @@ def test_every_kind_of_reference_imports_the_same_model_once(fake_hub, hub_clien
     assert outcome.download_version.external_id == str(version["id"])
 
 
+def test_a_bare_number_is_refused_with_the_civitai_spelling(fake_hub, hub_client) -> None:
+    # A bare number is a Hubgate version id (governance.catalog.references); guessing it
+    # means a CivitAI model would import something else than the CI check reads it as.
+    with pytest.raises(InvalidReference, match=f"civitai:{MERIDIAN}"):
+        services.import_model(reference=str(MERIDIAN), client=hub_client)
+    assert not Model.objects.exists()
+
+
 def test_an_import_keeps_everything_the_hub_publishes(fake_hub, hub_client) -> None:
     doc = fake_hub.model(MERIDIAN)
-    model = services.import_model(reference=str(MERIDIAN), client=hub_client).model
+    model = services.import_model(reference=f"civitai:{MERIDIAN}", client=hub_client).model
     assert model.name == doc["name"] and model.creator.username == doc["creator"]["username"]
     assert sorted(model.tags.values_list("name", flat=True)) == sorted(doc["tags"])
     assert model.allow_commercial_use == doc["allowCommercialUse"]
@@ -66,7 +74,7 @@ def test_a_document_missing_a_field_is_refused_whole(fake_hub, hub_client) -> No
     del broken["modelVersions"][2]["files"][0]["name"]
     fake_hub.put_model(broken)
     with pytest.raises(InvalidHubPayload, match=r"modelVersions\[2\]\.files\[0\]\.name"):
-        services.import_model(reference=str(CLAYMATION), client=hub_client)
+        services.import_model(reference=f"civitai:{CLAYMATION}", client=hub_client)
     assert _counts() == (0, 0, 0, 0)
     assert not AuditEntry.objects.filter(action="connector.model_imported").exists()
 
@@ -76,7 +84,7 @@ def test_wrong_types_are_refused_naming_the_field(fake_hub, hub_client) -> None:
     broken["stats"]["downloadCount"] = "lots"
     fake_hub.put_model(broken)
     with pytest.raises(InvalidHubPayload, match=r"stats\.downloadCount must be an integer"):
-        services.import_model(reference=str(CLAYMATION), client=hub_client)
+        services.import_model(reference=f"civitai:{CLAYMATION}", client=hub_client)
     assert _counts() == (0, 0, 0, 0)
 
 
@@ -84,31 +92,31 @@ def test_a_hub_answering_with_another_model_is_refused(fake_hub, hub_client) -> 
     other = copy.deepcopy(fake_hub.model(MERIDIAN))
     fake_hub._models[CLAYMATION] = other
     with pytest.raises(InvalidHubPayload, match=f"asked for model {CLAYMATION}"):
-        services.import_model(reference=str(CLAYMATION), client=hub_client)
+        services.import_model(reference=f"civitai:{CLAYMATION}", client=hub_client)
     assert _counts() == (0, 0, 0, 0)
 
 
 def test_a_version_the_model_does_not_list_rolls_the_import_back(hub_client) -> None:
     with pytest.raises(HubNotFound, match="not among the published versions"):
-        services.import_model(reference=f"{CLAYMATION}@1", client=hub_client)
+        services.import_model(reference=f"civitai:{CLAYMATION}@1", client=hub_client)
     assert _counts() == (0, 0, 0, 0)
 
 
 def test_malformed_json_fails_the_import_and_marks_the_connection(fake_hub, hub_client) -> None:
     fake_hub.faults.bad_json = 1
     with pytest.raises(InvalidHubPayload, match="malformed JSON"):
-        services.import_model(reference=str(CLAYMATION), client=hub_client)
+        services.import_model(reference=f"civitai:{CLAYMATION}", client=hub_client)
     connection = HubConnection.objects.get()
     assert connection.status == HubConnection.Status.DEGRADED
     assert "malformed JSON" in connection.detail
-    services.import_model(reference=str(CLAYMATION), client=hub_client)
+    services.import_model(reference=f"civitai:{CLAYMATION}", client=hub_client)
     assert HubConnection.objects.get().status == HubConnection.Status.OK
 
 
 def test_a_hub_that_is_down_fails_without_writing(fake_hub, hub_client) -> None:
     fake_hub.faults.server_errors = 10
     with pytest.raises(HubUnavailable):
-        services.import_model(reference=str(CLAYMATION), client=hub_client)
+        services.import_model(reference=f"civitai:{CLAYMATION}", client=hub_client)
     assert _counts() == (0, 0, 0, 0)
 
 

@@ -60,7 +60,9 @@ def test_a_bad_reference_is_refused_before_any_job(hub_settings) -> None:
 def test_importing_for_someone_elses_team_is_refused(hub_settings) -> None:
     team = MembershipFactory().team
     response = client_for(UserFactory()).post(
-        "/api/connector-jobs/", {"reference": str(CLAYMATION), "team": team.slug}, format="json"
+        "/api/connector-jobs/",
+        {"reference": f"civitai:{CLAYMATION}", "team": team.slug},
+        format="json",
     )
     assert response.status_code == 403
 
@@ -77,7 +79,7 @@ def test_a_failed_job_says_why(hub_settings, fake_hub, django_capture_on_commit_
     fake_hub.faults.bad_json = 5
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(UserFactory()).post(
-            "/api/connector-jobs/", {"reference": str(CLAYMATION)}, format="json"
+            "/api/connector-jobs/", {"reference": f"civitai:{CLAYMATION}"}, format="json"
         )
     job = ConnectorJob.objects.get(pk=response.json()["id"])
     assert job.status == ConnectorJob.Status.FAILED
@@ -97,7 +99,7 @@ def test_the_admin_shows_connector_health_jobs_and_tracked_models(
     assert b"OK" in checked.content
     connection.refresh_from_db()
     assert connection.status == HubConnection.Status.OK and connection.latency_ms is not None
-    call_command("civitai", "import", str(CLAYMATION), stdout=StringIO())
+    call_command("civitai", "import", f"civitai:{CLAYMATION}", stdout=StringIO())
     tracked = TrackedModel.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
@@ -125,7 +127,7 @@ def test_the_civitai_command_imports_syncs_and_checks(hub_settings, fake_hub) ->
                  stdout=out)  # fmt: skip
     assert "3 model(s) imported" in out.getvalue()
     with pytest.raises(CommandError, match="No model with id 1"):
-        call_command("civitai", "import", "1", stdout=out)
+        call_command("civitai", "import", "civitai:1", stdout=out)
     fake_hub.faults.server_errors = 1
     with pytest.raises(CommandError, match="HTTP 500"):
         call_command("civitai", "health", stdout=out)

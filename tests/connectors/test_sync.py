@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tracked(hub_client):
     for model_id in (CLAYMATION, MERIDIAN):
-        services.import_model(reference=str(model_id), client=hub_client)
+        services.import_model(reference=f"civitai:{model_id}", client=hub_client)
     return Model.objects.get(external_id=str(CLAYMATION))
 
 

@@ -78,4 +78,4 @@ def test_report_and_notice_commands(company, stored_version) -> None:
     assert out.getvalue().startswith("NOTICE — models used by")
     out = StringIO()
     call_command("licenses", "reevaluate", "--license", "mit", stdout=out)
-    assert "Checked 0 request(s)" in out.getvalue()
+    assert "Re-evaluation queued for {'license': 'mit'}" in out.getvalue()

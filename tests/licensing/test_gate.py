@@ -11,6 +11,7 @@ from governance.accounts.models import ReviewerRole
 from governance.approvals import services as approvals
 from governance.audit.models import AuditEntry
 from governance.catalog.models import VersionState as S
+from governance.catalog.services import set_permission_flags
 from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.licensing import selectors, services
 from governance.licensing.models import IntendedUse
@@ -145,9 +146,8 @@ def test_a_decision_holds_only_for_the_terms_it_was_made_on(
     decide(company, version, django_capture_on_commit_callbacks)
     assert selectors.license_verdict(version=version, profile=profile).passes
     # The creator stops allowing third-party generation services: a different basis.
-    version.model.commercial_rent = False
     with django_capture_on_commit_callbacks(execute=True):
-        version.model.save()
+        set_permission_flags(model=version.model, flags={"commercial_rent": False})
     status = selectors.license_verdict(version=version, profile=profile)
     assert status.decision is None and status.stale_decisions
     request.refresh_from_db()

@@ -81,7 +81,7 @@ def test_a_license_change_is_versioned_audited_and_reblocks_approved_requests(
     assert AuditEntry.objects.filter(action="request.reopened").count() == 1
 
     # Idempotent: running the re-evaluation again changes nothing.
-    result = services.reevaluate_licenses(scope={"license": lic.key}, reason="again")
+    result = approvals.reevaluate_licenses(scope={"license": lic.key}, reason="again")
     assert result.reopened == [] and result.checked == 2
     # Saving the same terms again is not a new version.
     assert (

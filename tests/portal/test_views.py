@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from governance.catalog.services import import_civitai_model, refresh_version_scores
+from governance.catalog.services import import_civitai_model
+from governance.scoring.services import refresh_version_scores
 from tests.catalog.documents import civitai_document
 from tests.catalog.factories import ModelFactory, ModelVersionFactory
 

@@ -222,13 +222,15 @@ def test_requesting_a_model_from_civitai_starts_an_import_shown_live(client, use
     refused = client.post(url, {"reference": "not a reference at all"}, **HX).content.decode()
     assert 'role="alert"' in refused and not ConnectorJob.objects.exists()
     other_team = TeamFactory()
-    client.post(url, {"reference": "12345", "team": other_team.pk}, **HX)
+    client.post(url, {"reference": "civitai:12345", "team": other_team.pk}, **HX)
     assert not ConnectorJob.objects.exists(), "only for a team of mine"
-    started = client.post(url, {"reference": "12345", "team": team.pk}, **HX).content.decode()
+    started = client.post(
+        url, {"reference": "civitai:12345", "team": team.pk}, **HX
+    ).content.decode()
     job = ConnectorJob.objects.get()
-    assert job.created_by == user and job.owning_team == team and job.reference == "12345"
+    assert job.created_by == user and job.owning_team == team and job.reference == "civitai:12345"
     assert f'hx-get="{reverse("portal:job-status", args=[job.pk])}"' in started
-    response = client.post(url, {"reference": "67890"})
+    response = client.post(url, {"reference": "civitai:67890"})
     assert response.status_code == 302 and response["Location"].endswith("#management")
 
 

@@ -73,7 +73,7 @@ def test_compatibility_check_needs_both_ids(api_client) -> None:
 
 
 def test_version_quality(api_client, catalog) -> None:
-    from governance.catalog.services import refresh_version_scores
+    from governance.scoring.services import refresh_version_scores
 
     version = catalog["pony_lora"].versions.first()
     refresh_version_scores(version=version)

@@ -21,6 +21,8 @@ from .hashing import files_under, sha256_of
 
 FORMATS = ("text", "json", "junit", "sarif")
 _HASH = re.compile(r"(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{10})")
+_PREFIXES = ("urn:air:", "air:", "civitai:", "hash:", "http://", "https://")
+_CIVITAI_HOSTS = ("civitai.com/", "civitai.green/", "www.civitai.com/", "www.civitai.green/")
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -115,23 +117,34 @@ def items_for(targets: Sequence[str]) -> list[dict[str, str]]:
                 except OSError as exc:
                     raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
                 items.append({"hash": digest, "name": str(file), "path": str(file)})
-        elif _looks_like_reference(target):
-            key = "hash" if _HASH.fullmatch(target) else "ref"
+        elif (key := reference_key(target)) is not None:
             items.append({key: target, "name": target})
         else:
-            raise UsageError(f"{target}: no such file, and not a hash, version id, URL or AIR")
+            raise UsageError(
+                f"{target}: no such file, and not a hash, version id, CivitAI URL or AIR"
+            )
     if not items:
         raise UsageError("nothing to check: the directories given hold no files")
     return items
 
 
-def _looks_like_reference(value: str) -> bool:
+def reference_key(value: str) -> str | None:
+    """``hash`` or ``ref``: how an argument that is not a path is sent; None if it is neither.
+
+    Hubgate's one reference table (``governance.catalog.references``; this client cannot
+    import it) decides what a reference names; this only sorts by the same rules: digits
+    only are a version id (write ``hash:…`` for an all-digit hash), 10 or 64 hex digits a
+    file hash, a ``civitai:``/``air:``/``urn:air:``/``hash:`` prefix or a CivitAI URL a
+    reference. Hubgate tests that the two agree on one table of cases.
+    """
     lowered = value.lower()
-    return (
-        value.isdigit()
-        or _HASH.fullmatch(value) is not None
-        or lowered.startswith(("urn:air:", "http://", "https://"))
-    )
+    if value.isascii() and value.isdigit():
+        return "ref"
+    if _HASH.fullmatch(value):
+        return "hash"
+    if lowered.startswith(_PREFIXES) or lowered.startswith(_CIVITAI_HOSTS):
+        return "ref"
+    return None
 
 
 def _ci_metadata(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:

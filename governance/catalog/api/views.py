@@ -18,6 +18,7 @@ from governance.approvals.api.serializers import (
     GateReportSerializer,
     ReasonSerializer,
 )
+from governance.discovery.api.filters import SearchableModelFilter
 from governance.errors import UsageRefused
 from governance.gates.services import evaluate_gates
 from governance.ingest.serving import blob_response
@@ -28,7 +29,7 @@ from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
 from .. import selectors
-from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
+from ..filters import ModelFileFilter, ModelVersionFilter
 from ..models import Creator, ModelFile, ModelVersion, Tag
 from . import serializers
 
@@ -36,7 +37,7 @@ from . import serializers
 class ModelViewSet(viewsets.ReadOnlyModelViewSet):
     """Models in the catalog, with their versions."""
 
-    filterset_class = ModelFilter  # its ``search`` parameter is the catalog's one text search
+    filterset_class = SearchableModelFilter  # ``search``: the one text search (discovery)
     filter_backends = [FilterBackend, OrderingFilter]
     ordering_fields = ["name", "download_count", "rating", "favorite_count", "created_at"]
     ordering = ["-download_count", "id"]

@@ -25,7 +25,8 @@ class ConnectorJobSerializer(serializers.ModelSerializer):
 class ImportRequestSerializer(serializers.Serializer):
     reference = serializers.CharField(
         max_length=2000,
-        help_text="A CivitAI model id, URL (https://civitai.com/models/123?modelVersionId=456), "
+        help_text="A CivitAI model (civitai:123 or civitai:123@456), URL "
+        "(https://civitai.com/models/123?modelVersionId=456), "
         "AIR (urn:air:sdxl:lora:civitai:123@456) or a file hash.",
     )
     team = serializers.SlugRelatedField(

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.recommendations.compatibility import NOT_ADDON_TYPES, base_model_family
-from governance.recommendations.quality import combine
+from governance.scoring.quality import combine
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INTERACTIONS_FILE = FIXTURES / "eval_interactions.json"

@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.catalog.selectors import visible_model, visible_version
+from governance.scoring.quality import composite_quality
 
 from .. import selectors
 from ..compatibility import check_compatibility
-from ..quality import composite_quality
 from . import serializers
 
 

@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="command", required=True)
-        imp = commands.add_parser("import", help="Import one model by id, URL, AIR or file hash.")
+        imp = commands.add_parser(
+            "import", help="Import one model: civitai:ID[@VERSION], URL, AIR or file hash."
+        )
         imp.add_argument("reference")
         imp.add_argument("--team", help="Slug of the team that will own the model.")
         imp.add_argument("--download", action="store_true", help="Also store its files.")

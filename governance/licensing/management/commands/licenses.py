@@ -18,7 +18,8 @@ from governance.catalog.models import ModelVersion
 from governance.hookspecs import LicenseVerdict
 from governance.licensing import selectors, services
 from governance.licensing.export import REPORT_COLUMNS, report_csv_rows
-from governance.licensing.models import IntendedUse
+from governance.licensing.models import IntendedUse, License
+from governance.licensing.signals import terms_changed
 from governance.licensing.terms import REASON_LABELS
 
 EXIT_CODES = {
@@ -110,12 +111,10 @@ class Command(BaseCommand):
     def _reevaluate(self, *, license_key, profile, base_model, **_) -> None:
         scope = {"license": license_key, "profile": profile, "base_model": base_model}
         scope = {k: v for k, v in scope.items() if v}
-        result = services.reevaluate_licenses(scope=scope, reason="manage.py licenses reevaluate")
-        self.stdout.write(
-            f"Checked {result.checked} request(s); reopened {len(result.reopened)}"
-            f"{' ' + str(result.reopened) if result.reopened else ''}; "
-            f"gated again {len(result.regated)}."
-        )
+        # Announced like any change of terms: approvals re-evaluate the requests in scope
+        # and scoring rescores, in Celery tasks (at once where Celery runs eagerly).
+        terms_changed.send(License, scope=scope, reason="manage.py licenses reevaluate")
+        self.stdout.write(f"Re-evaluation queued for {scope or 'every request'}.")
 
     def _team(self, slug: str) -> Team:
         team = Team.objects.filter(slug=slug).first()

@@ -1,8 +1,9 @@
-"""Celery tasks of the catalog: thin wrappers over services, JSON arguments only."""
+"""Celery tasks of scoring: thin wrappers over services, JSON arguments only."""
 
 from celery import shared_task
 
-from .models import ModelVersion
+from governance.catalog.models import ModelVersion
+
 from .services import refresh_scores, refresh_version_scores
 
 
@@ -16,6 +17,13 @@ def refresh_version_scores_task(version_id: int) -> dict[str, float | None]:
 
 @shared_task(acks_late=True)
 def refresh_model_scores_task(model_ids: list[int]) -> int:
-    """Rescore every version of ``model_ids`` (after a hub sync changed them); returns how
+    """Rescore every version of ``model_ids`` (after an import changed them); returns how
     many scores were stored."""
     return len(refresh_scores(versions=ModelVersion.objects.filter(model_id__in=model_ids)))
+
+
+@shared_task(acks_late=True)
+def refresh_versions_scores_task(version_ids: list[int]) -> int:
+    """Rescore ``version_ids`` (after an upload, a finished scan or a license change);
+    returns how many scores were stored."""
+    return len(refresh_scores(versions=ModelVersion.objects.filter(pk__in=version_ids)))

@@ -1,11 +1,11 @@
-"""Catalog tasks, eager in-process and through a real broker to a real worker."""
+"""Scoring tasks, eager in-process and through a real broker to a real worker."""
 
 import pytest
 from celery.result import AsyncResult, EagerResult
 from django.conf import settings
 
 from governance.catalog.models import VersionScore
-from governance.catalog.tasks import refresh_version_scores_task
+from governance.scoring.tasks import refresh_version_scores_task
 from tests.catalog.factories import ModelVersionFactory
 
 

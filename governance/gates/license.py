@@ -1,6 +1,7 @@
 """The license gate: the request's intended use against the version's effective terms.
 
-Registered in ``governance.gates.services.GATES``. Non-compliant fails and cannot be
+Registered in ``services.GATES``; it lives in gates (above licensing) and reads the licensing
+app's verdict. Non-compliant fails and cannot be
 waived; "needs review" fails until a legal reviewer records a decision (then it shows as
 waived, until the decision expires or the terms change); compliant passes, listing the
 team's obligations. Without an intended use (a re-check of an approved version) there is
@@ -13,18 +14,17 @@ from datetime import datetime
 
 from governance.catalog.models import ModelVersion
 from governance.hookspecs import LicenseVerdict
+from governance.licensing import selectors
+from governance.licensing.models import IntendedUse
+from governance.licensing.terms import REASON_LABELS
 
-from . import selectors
-from .models import IntendedUse
-from .terms import REASON_LABELS
+from .items import GateItem
 
 GATE = "license"
 
 
 def license_gate(version: ModelVersion, intended_use: str | None, now: datetime) -> list:
     """The license verdict for ``intended_use`` as gate items."""
-    from governance.gates.services import GateItem
-
     if intended_use is None:
         return []
     profile = IntendedUse.objects.filter(slug=intended_use).select_related("team").first()

@@ -3,8 +3,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from governance.catalog.models import VersionScore
-from governance.catalog.services import refresh_version_scores
-from governance.recommendations.quality import (
+from governance.scoring.quality import (
     DEFAULT_POWER,
     DEFAULT_WEIGHTS,
     combine,
@@ -12,6 +11,7 @@ from governance.recommendations.quality import (
     composite_quality_for_models,
     composite_quality_for_versions,
 )
+from governance.scoring.services import refresh_version_scores
 from tests.catalog.factories import ModelFileFactory, ModelVersionFactory
 
 MEAN = {"community_quality": 0.30, "metadata_completeness": 0.20, "security": 0.25}
@@ -129,7 +129,7 @@ def test_bulk_composite_is_one_query(django_assert_num_queries) -> None:
 
 @pytest.mark.django_db
 def test_scoring_snapshot_carries_engagement_availability_and_rights() -> None:
-    from governance.recommendations.selectors import scoring_snapshot
+    from governance.scoring.selectors import scoring_snapshot
     from tests.community.factories import FavoriteFactory
 
     version = ModelVersionFactory(
