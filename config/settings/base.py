@@ -282,6 +282,11 @@ HUBGATE_LICENSE_DECISION_MAX_DAYS = env.int("HUBGATE_LICENSE_DECISION_MAX_DAYS",
 HUBGATE_WAIVER_MAX_DAYS = env.int("HUBGATE_WAIVER_MAX_DAYS", default=180)
 #: A scan that failed this many times (worker lost each time) is recorded as an error.
 HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
+#: One scan's budget (0: none): past it the scanners are stopped and the scan ends with a
+#: high `scan_budget_exceeded` finding. Time stays under the task's soft limit; bytes are
+#: what all scanners of one file read together (several read the whole file).
+HUBGATE_SCAN_MAX_SECONDS = env.float("HUBGATE_SCAN_MAX_SECONDS", default=30 * 60)
+HUBGATE_SCAN_MAX_BYTES = _env_bytes("HUBGATE_SCAN_MAX_BYTES", "512GiB")
 
 # --- Audit log (governance.audit) ---------------------------------------------------------
 #: The secret that keys the audit chain (HMAC-SHA256). Keep it outside the database, so that
