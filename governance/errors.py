@@ -95,10 +95,29 @@ class Conflict(HubgateError):
     title = "Conflict"
 
 
+class QuotaExceeded(HubgateError):
+    """An upload would take a user or a team past a storage quota (nothing was written)."""
+
+    status = 413
+    code = "quota_exceeded"
+    title = "Quota exceeded"
+
+    def __init__(self, detail: str, *, quota: str, used: int, requested: int, limit: int) -> None:
+        super().__init__(detail)
+        #: RFC 9457 extension members, so a client can tell which quota and by how much.
+        self.extensions = {"quota": quota, "used": used, "requested": requested, "limit": limit}
+
+
 def problem(
-    *, status: int, code: str, title: str, detail: str, errors: Any = None
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Any = None,
+    extensions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The problem document for one error."""
+    """The problem document for one error (``extensions``: RFC 9457 extension members)."""
     body: dict[str, Any] = {
         "type": f"urn:hubgate:problem:{code}",
         "title": title,
@@ -108,6 +127,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    for name, value in (extensions or {}).items():
+        body.setdefault(name, value)  # never shadow a standard member
     return body
 
 
@@ -137,7 +158,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF's EXCEPTION_HANDLER: every error leaves the API as a problem document."""
     if isinstance(exc, HubgateError):
         body = problem(
-            status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=exc.errors
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            errors=exc.errors,
+            extensions=getattr(exc, "extensions", None),
         )
         return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
     # Imported here: rest_framework.views loads DRF settings, which import our auth classes.

@@ -20,13 +20,15 @@ plugins are called.
 from __future__ import annotations
 
 import enum
+import io
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import pluggy
 
@@ -83,11 +85,105 @@ class FileFormat(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class ScanBudgetExceeded(Exception):
+    """The scan ran out of time or of bytes to read: raised by :meth:`FileToScan.open`'s
+    reader. Let it propagate: Hubgate records the scanner as failed (the scan fails closed)
+    and ends the scan with a ``scan_budget_exceeded`` finding."""
+
+
+class ScanBudget:
+    """What one scan of one file may spend, shared by all its scanners (0: no limit).
+
+    The only mutable value a hook receives: it counts what the scan has read so far. Once
+    spent it stays spent, so a scanner that catches the exception cannot read on.
+    """
+
+    __slots__ = ("_clock", "_started", "bytes_read", "exceeded", "max_bytes", "max_seconds")
+
+    def __init__(
+        self,
+        *,
+        max_seconds: float = 0,
+        max_bytes: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_seconds = max_seconds
+        self.max_bytes = max_bytes
+        self.bytes_read = 0
+        #: Why the budget ran out ("" while it has not).
+        self.exceeded = ""
+        self._clock = clock
+        self._started = clock()
+
+    @property
+    def elapsed(self) -> float:
+        return self._clock() - self._started
+
+    @property
+    def deadline(self) -> float | None:
+        """The ``time.monotonic()`` value after which no time is left (None: no time limit)."""
+        return self._started + self.max_seconds if self.max_seconds else None
+
+    def spent(self, read: int = 0) -> bool:
+        """Count ``read`` more bytes; whether the budget is spent (``exceeded`` says why)."""
+        self.bytes_read += read
+        if not self.exceeded:
+            if self.max_bytes and self.bytes_read > self.max_bytes:
+                self.exceeded = f"read more than {self.max_bytes} bytes"
+            elif self.max_seconds and self.elapsed > self.max_seconds:
+                self.exceeded = f"ran longer than {self.max_seconds:g} seconds"
+        return bool(self.exceeded)
+
+    def check(self, read: int = 0) -> None:
+        """Count ``read`` more bytes; raise :class:`ScanBudgetExceeded` if the budget is spent."""
+        if self.spent(read):
+            raise ScanBudgetExceeded(f"The scan's budget is spent: it {self.exceeded}.")
+
+
+class _BudgetedFile(io.RawIOBase):
+    """A read-only file whose every read is charged to a :class:`ScanBudget`."""
+
+    def __init__(self, path: Path, budget: ScanBudget) -> None:
+        self._file = io.FileIO(path, "rb")
+        self._budget = budget
+
+    @property
+    def name(self) -> str:
+        return str(self._file.name)
+
+    @property
+    def mode(self) -> str:
+        return "rb"
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+        self._budget.check()  # no time left: not even one more read
+        count = self._file.readinto(buffer)
+        self._budget.check(count or 0)
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 @dataclass(frozen=True, slots=True)
 class FileToScan:
     """One stored file, readable at ``path`` on the local filesystem.
 
     The file is hostile input: read its bytes, never import, unpickle or execute them.
+    Read it through :meth:`open`, which keeps the scan within its time and bytes budget.
     """
 
     path: Path
@@ -99,6 +195,17 @@ class FileToScan:
     declared_format: str | None = None
     #: The format Hubgate identified from the content; a scanner may still look for itself.
     detected_format: FileFormat = FileFormat.UNKNOWN
+    #: What the scan may still spend; :meth:`open` charges reads to it. None: no limit.
+    budget: ScanBudget | None = field(default=None, compare=False, repr=False)
+
+    def open(self) -> BinaryIO:
+        """Open the file for binary reading (seekable, buffered) within the scan's budget.
+
+        A read past the budget's time or bytes raises :class:`ScanBudgetExceeded`.
+        """
+        if self.budget is None:
+            return open(self.path, "rb")
+        return io.BufferedReader(_BudgetedFile(self.path, self.budget))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,12 +537,15 @@ def hubgate_scan_file(file: FileToScan) -> Sequence[Finding] | None:
     Called when a file is ingested, when it is re-scanned, and by ``hubgate scan``. Collects:
     every enabled scanner is called and all findings are kept.
 
-    :param file: the file to examine; hostile input, never to be loaded or executed.
+    :param file: the file to examine; hostile input, never to be loaded or executed. Read it
+        through ``file.open()``, which keeps the scan within its budget of time and bytes.
     :returns: the findings (an empty sequence when the file is clean as far as this scanner
         can tell), or ``None`` when the scanner does not apply to this kind of file.
 
     If the implementation raises, the scan records a failed result with the scanner's name
-    and error and the file's scan fails closed (it is treated as not clean).
+    and error and the file's scan fails closed (it is treated as not clean). Once the scan's
+    budget is spent, reads raise :class:`ScanBudgetExceeded` (let it propagate), scanners not
+    yet called are skipped, and the scan gets a high ``scan_budget_exceeded`` finding.
     """
 
 

@@ -206,6 +206,7 @@ def call_hook(
     *,
     firstresult: bool = False,
     validate: Callable[[Any], T] | None = None,
+    deadline: float | None = None,
     **kwargs: Any,
 ) -> list[PluginResult[T]]:
     """Call every implementation of ``hook_name``, isolating each plugin's failure.
@@ -213,6 +214,8 @@ def call_hook(
     :param firstresult: stop at the first plugin that returns a valid non-``None`` value.
     :param validate: turns a plugin's raw return value into the expected type, raising if it
         is malformed; its exception is recorded as that plugin's failure.
+    :param deadline: a ``time.monotonic()`` value; a plugin not yet called when it has passed
+        is not called but recorded as failed (a plugin cannot be stopped once called).
     :returns: one result per plugin that answered (abstentions, ``None``, are left out).
     """
     pm = get_plugin_manager()
@@ -223,6 +226,9 @@ def call_hook(
     results: list[PluginResult[T]] = []
     # pluggy calls the most recently registered first; keep that order, rely on none.
     for impl in reversed(caller.get_hookimpls()):
+        if deadline is not None and time.monotonic() > deadline:
+            results.append(PluginResult(impl.plugin_name, None, "not called: out of time", 0.0))
+            continue
         started = time.perf_counter()
         try:
             value = impl.function(*(kwargs[arg] for arg in impl.argnames))

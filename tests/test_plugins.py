@@ -1,6 +1,7 @@
 """The plugin manager: entry-point loading, enable/disable, failure isolation."""
 
 import json
+import time
 from io import StringIO
 
 import pytest
@@ -97,6 +98,21 @@ def test_firstresult_stops_at_the_first_answer(plugin) -> None:
     plugin(A(), name="a")
     results = call_hook("hubgate_score_version", firstresult=True, version=object())
     assert len(results) == 1
+
+
+def test_plugins_not_called_by_the_deadline_are_recorded_as_failures(plugin) -> None:
+    called = []
+
+    class A:
+        @hookimpl
+        def hubgate_score_version(self, version):
+            called.append("a")
+            return "a"
+
+    plugin(A(), name="a")
+    past = time.monotonic() - 1
+    results = {r.plugin: r for r in call_hook("hubgate_score_version", deadline=past, version=1)}
+    assert results["a"].error == "not called: out of time" and not called
 
 
 def test_hook_arguments_are_checked() -> None:

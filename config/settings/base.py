@@ -4,10 +4,12 @@ The defaults run Hubgate on a laptop with nothing installed: SQLite, files on lo
 Celery tasks executed eagerly in-process. Production overrides live in ``production.py``.
 """
 
+import re
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -240,6 +242,30 @@ HUBGATE_MAX_UPLOAD_BYTES = env.int("HUBGATE_MAX_UPLOAD_BYTES", default=64 * 1024
 HUBGATE_UPLOAD_TTL_HOURS = env.int("HUBGATE_UPLOAD_TTL_HOURS", default=24)
 HUBGATE_UPLOAD_MAX_CHUNK_BYTES = env.int("HUBGATE_UPLOAD_MAX_CHUNK_BYTES", default=256 * 1024**2)
 
+
+def _env_bytes(name: str, default: str) -> int:
+    """A size from the environment: plain bytes or with a unit ("20GiB", "500 MB", "1.5T")."""
+    raw = env.str(name, default=default)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:([kmgtp])(i?)b?|b)?\s*", raw, re.IGNORECASE)
+    if match is None:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a size like 20GiB, 500MB or 1048576")
+    number, prefix, binary = match.groups()
+    power = "kmgtp".index(prefix.lower()) + 1 if prefix else 0
+    return int(float(number) * (1024 if binary or not prefix else 1000) ** power)
+
+
+#: Upload quotas (0: unlimited). In flight: the declared sizes of a user's (or a team's)
+#: unfinished uploads; stored: the blobs their uploads stored. A team is charged for uploads
+#: to its models; an upload to no version is charged to its user only.
+HUBGATE_UPLOAD_QUOTA_USER_INFLIGHT = _env_bytes("HUBGATE_UPLOAD_QUOTA_USER_INFLIGHT", "128GiB")
+HUBGATE_UPLOAD_QUOTA_USER_STORED = _env_bytes("HUBGATE_UPLOAD_QUOTA_USER_STORED", "1TiB")
+HUBGATE_UPLOAD_QUOTA_TEAM_INFLIGHT = _env_bytes("HUBGATE_UPLOAD_QUOTA_TEAM_INFLIGHT", "512GiB")
+HUBGATE_UPLOAD_QUOTA_TEAM_STORED = _env_bytes("HUBGATE_UPLOAD_QUOTA_TEAM_STORED", "4TiB")
+#: The purge (beat, every HUBGATE_UPLOAD_PURGE_SECONDS) deletes expired uploads at once, and
+#: failed, aborted or stuck uploads and blobs attached to nothing once they are this old.
+HUBGATE_UPLOAD_PURGE_GRACE_HOURS = env.int("HUBGATE_UPLOAD_PURGE_GRACE_HOURS", default=7 * 24)
+HUBGATE_UPLOAD_PURGE_SECONDS = env.int("HUBGATE_UPLOAD_PURGE_SECONDS", default=60 * 60)
+
 # --- Celery ------------------------------------------------------------------------------
 # Unset CELERY_BROKER_URL: tasks run eagerly in-process, so nothing else has to be running.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -289,6 +315,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.licensing.tasks.expire_license_decisions_task",
         "schedule": 15 * 60,
     },
+    # Expired and abandoned uploads and blobs attached to nothing would fill the disk.
+    "purge-stale-uploads": {
+        "task": "governance.ingest.tasks.purge_stale_uploads_task",
+        "schedule": HUBGATE_UPLOAD_PURGE_SECONDS,
+    },
 }
 #: Licensing: the company's annual revenue in USD (revenue-capped licenses such as the
 #: Stability AI Community License need it; unset, commercial use under them needs review),
@@ -300,6 +331,11 @@ HUBGATE_LICENSE_DECISION_MAX_DAYS = env.int("HUBGATE_LICENSE_DECISION_MAX_DAYS",
 HUBGATE_WAIVER_MAX_DAYS = env.int("HUBGATE_WAIVER_MAX_DAYS", default=180)
 #: A scan that failed this many times (worker lost each time) is recorded as an error.
 HUBGATE_SCAN_MAX_ATTEMPTS = env.int("HUBGATE_SCAN_MAX_ATTEMPTS", default=3)
+#: One scan's budget (0: none): past it the scanners are stopped and the scan ends with a
+#: high `scan_budget_exceeded` finding. Time stays under the task's soft limit; bytes are
+#: what all scanners of one file read together (several read the whole file).
+HUBGATE_SCAN_MAX_SECONDS = env.float("HUBGATE_SCAN_MAX_SECONDS", default=30 * 60)
+HUBGATE_SCAN_MAX_BYTES = _env_bytes("HUBGATE_SCAN_MAX_BYTES", "512GiB")
 
 # --- Audit log (governance.audit) ---------------------------------------------------------
 #: The secret that keys the audit chain (HMAC-SHA256). Keep it outside the database, so that

@@ -66,6 +66,14 @@ class UploadSession(models.Model):
         related_name="upload_sessions",
         help_text="Attach the file to this version when the upload completes.",
     )
+    team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="upload_sessions",
+        help_text="The team whose upload quota this upload counts against (the version's owner).",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     error = models.TextField(blank=True)
     blob = models.ForeignKey(Blob, on_delete=models.SET_NULL, null=True, blank=True)

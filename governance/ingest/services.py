@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q, Sum
 from django.utils import timezone
 
+from governance.accounts.models import Team
+from governance.audit.services import record
 from governance.catalog.hub_payload import HASH_LENGTHS
 from governance.catalog.models import Hub, ModelFile, ModelVersion
 from governance.catalog.selectors import can_change_model
-from governance.errors import Conflict, HashMismatch, PermissionDenied, ValidationFailed
+from governance.errors import (
+    Conflict,
+    HashMismatch,
+    PermissionDenied,
+    QuotaExceeded,
+    ValidationFailed,
+)
 
 from . import formats, storage
 from .hashing import CHUNK_SIZE, Hashes, MultiHasher
@@ -133,6 +144,9 @@ def attach_blob(
     """Make ``blob`` a file of ``version`` (the file known by the same SHA256, or a new one)."""
     with transaction.atomic():
         ModelVersion.objects.select_for_update().get(pk=version.pk)
+        # Held until commit, so the purge of unreferenced blobs cannot delete it under us.
+        if not Blob.objects.select_for_update().filter(pk=blob.pk).exists():
+            raise Conflict("These bytes were purged meanwhile; ingest them again.")
         file = version.files.filter(sha256=blob.sha256).first()
         if file is None:
             is_primary = primary if primary is not None else not version.files.exists()
@@ -168,11 +182,94 @@ def _spool_of(session: UploadSession) -> Path:
     return storage.spool_dir() / f"session-{session.pk}"
 
 
+# --- Upload quotas -------------------------------------------------------------------------
+
+#: Sessions whose bytes are still arriving or being hashed: they hold disk and may yet become
+#: a stored blob.
+_UNFINISHED = (UploadSession.Status.OPEN, UploadSession.Status.COMPLETING)
+
+
+def _inflight_bytes(sessions) -> int:
+    live = sessions.filter(
+        Q(status=UploadSession.Status.OPEN, expires_at__gt=timezone.now())
+        | Q(status=UploadSession.Status.COMPLETING)
+    )
+    return live.aggregate(total=Sum("size"))["total"] or 0
+
+
+def _stored_bytes(sessions) -> int:
+    """Bytes of the distinct blobs these sessions stored, plus those being stored right now
+    (so two concurrent completions cannot both pass the check)."""
+    done = sessions.filter(status=UploadSession.Status.COMPLETE, blob__isnull=False)
+    stored = Blob.objects.filter(pk__in=done.values("blob_id")).aggregate(total=Sum("size"))
+    completing = sessions.filter(status=UploadSession.Status.COMPLETING)
+    return (stored["total"] or 0) + (completing.aggregate(total=Sum("size"))["total"] or 0)
+
+
+def _lock_owners(*, user, team_id: int | None) -> None:
+    """Serialize quota checks per user and team (always user first, so no deadlock)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    if team_id is not None:
+        Team.objects.select_for_update().filter(pk=team_id).exists()
+
+
+def _check_quotas(
+    *, user, team_id: int | None, size: int, inflight: bool, exclude: UploadSession | None = None
+) -> None:
+    """Raise QuotaExceeded if ``size`` more bytes would pass a quota of ``user`` or the team.
+
+    ``inflight``: also check the bytes in flight (opening an upload reserves its whole size).
+    Call inside a transaction after ``_lock_owners``.
+    """
+    scopes = [
+        (
+            "user",
+            settings.HUBGATE_UPLOAD_QUOTA_USER_INFLIGHT,
+            settings.HUBGATE_UPLOAD_QUOTA_USER_STORED,
+            UploadSession.objects.filter(created_by_id=user.pk),
+        )
+    ]
+    if team_id is not None:
+        scopes.append(
+            (
+                "team",
+                settings.HUBGATE_UPLOAD_QUOTA_TEAM_INFLIGHT,
+                settings.HUBGATE_UPLOAD_QUOTA_TEAM_STORED,
+                UploadSession.objects.filter(team_id=team_id),
+            )
+        )
+    for scope, inflight_limit, stored_limit, sessions in scopes:
+        if exclude is not None:
+            sessions = sessions.exclude(pk=exclude.pk)
+        checks = [("stored", stored_limit, _stored_bytes)]
+        if inflight:
+            checks.insert(0, ("inflight", inflight_limit, _inflight_bytes))
+        for kind, limit, measure in checks:
+            if not limit:
+                continue  # 0: unlimited
+            used = measure(sessions)
+            if used + size > limit:
+                whose = "your" if scope == "user" else "the team's"
+                what = "uploads in progress" if kind == "inflight" else "stored uploads"
+                raise QuotaExceeded(
+                    f"This upload of {size} bytes would take {whose} {what} past the "
+                    f"{scope}_{kind} quota: {used} of {limit} bytes are used.",
+                    quota=f"{scope}_{kind}",
+                    used=used,
+                    requested=size,
+                    limit=limit,
+                )
+
+
 def start_upload(
     *, user, filename: str, size: int, expected_hashes: Mapping[str, str] | None = None,
     version: ModelVersion | None = None, declared_format: str = "",
 ) -> UploadSession:  # fmt: skip
-    """Open a resumable upload of ``size`` bytes (to be attached to ``version`` if given)."""
+    """Open a resumable upload of ``size`` bytes (to be attached to ``version`` if given).
+
+    Refused with QuotaExceeded when the upload would pass the user's or the owning team's
+    quota of bytes in flight or stored; nothing is created then.
+    """
     if version is not None and not can_change_model(user, version.model):
         raise PermissionDenied("Only the owning team or an administrator may add files here.")
     if size <= 0 or size > settings.HUBGATE_MAX_UPLOAD_BYTES:
@@ -183,18 +280,31 @@ def start_upload(
     filename = os.path.basename(filename.replace("\\", "/")).strip()
     if not filename or filename in {".", ".."}:
         raise ValidationFailed("filename is empty", errors={"filename": ["required"]})
-    session = UploadSession.objects.create(
-        created_by=user, filename=filename[:255], size=size,
-        expected_hashes=normalise_expected(expected_hashes), version=version,
-        declared_format=declared_format,
-        expires_at=timezone.now() + timedelta(hours=settings.HUBGATE_UPLOAD_TTL_HOURS),
-    )  # fmt: skip
+    team_id = version.model.owning_team_id if version is not None else None
+    with transaction.atomic():
+        _lock_owners(user=user, team_id=team_id)
+        _check_quotas(user=user, team_id=team_id, size=size, inflight=True)
+        session = UploadSession.objects.create(
+            created_by=user,
+            filename=filename[:255],
+            size=size,
+            expected_hashes=normalise_expected(expected_hashes),
+            version=version,
+            declared_format=declared_format,
+            team_id=team_id,
+            expires_at=timezone.now() + timedelta(hours=settings.HUBGATE_UPLOAD_TTL_HOURS),
+        )
     _spool_of(session).touch()
     return session
 
 
 def append_chunk(*, session: UploadSession, offset: int, chunks: Iterable[bytes]) -> int:
-    """Append bytes at ``offset``; a client retrying a chunk learns the real offset (409)."""
+    """Append bytes at ``offset``; a client retrying a chunk learns the real offset (409).
+
+    Refused with QuotaExceeded, before any byte is written, once the finished upload could
+    no longer be stored within the stored-bytes quota (it filled up since the upload opened).
+    Early warning only, so parallel chunks are not serialized: completion checks for good.
+    """
     with transaction.atomic():
         session = UploadSession.objects.select_for_update().get(pk=session.pk)
         if session.status != UploadSession.Status.OPEN:
@@ -203,6 +313,13 @@ def append_chunk(*, session: UploadSession, offset: int, chunks: Iterable[bytes]
             raise Conflict("This upload has expired; start a new one.")
         if offset != session.offset:
             raise Conflict(f"Upload-Offset {offset} does not match the server's {session.offset}.")
+        _check_quotas(
+            user=session.created_by,
+            team_id=session.team_id,
+            size=session.size,
+            inflight=False,
+            exclude=session,
+        )
         path = _spool_of(session)
         written = 0
         with open(path, "r+b") as fh:
@@ -223,9 +340,12 @@ def complete_upload(*, session: UploadSession) -> UploadSession:
 
     Idempotent: completing a completed upload returns it unchanged. The long hashing pass
     runs outside any database transaction; the session is marked ``completing`` meanwhile,
-    so a concurrent second completion is refused instead of hashing the file twice.
+    so a concurrent second completion is refused instead of hashing the file twice. Refused
+    with QuotaExceeded (the upload stays open, its bytes kept) when storing it would pass a
+    stored-bytes quota.
     """
     with transaction.atomic():
+        _lock_owners(user=session.created_by, team_id=session.team_id)
         session = UploadSession.objects.select_for_update().get(pk=session.pk)
         if session.status == UploadSession.Status.COMPLETE:
             return session
@@ -233,23 +353,18 @@ def complete_upload(*, session: UploadSession) -> UploadSession:
             raise Conflict(f"This upload is {session.status}.")
         if session.offset != session.size:
             raise Conflict(f"Only {session.offset} of {session.size} bytes have arrived.")
+        _check_quotas(
+            user=session.created_by,
+            team_id=session.team_id,
+            size=session.size,
+            inflight=False,
+            exclude=session,
+        )
         session.status = UploadSession.Status.COMPLETING
         session.save(update_fields=["status", "updated_at"])
     path = _spool_of(session)
     try:
-        with open(path, "rb") as fh:
-            blob = ingest_chunks(
-                read_chunks(fh), expected_hashes=session.expected_hashes,
-                expected_size=session.size,
-            )  # fmt: skip
-        with transaction.atomic():
-            if session.version_id:
-                attach_blob(
-                    version=session.version, blob=blob, name=session.filename,
-                    declared_format=session.declared_format,
-                )  # fmt: skip
-            session.status, session.blob = UploadSession.Status.COMPLETE, blob
-            session.save(update_fields=["status", "blob", "updated_at"])
+        session = _store_session(session, path)
     except Exception as exc:
         session.status = UploadSession.Status.FAILED
         session.error = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
@@ -260,6 +375,32 @@ def complete_upload(*, session: UploadSession) -> UploadSession:
     return session
 
 
+def _store_session(session: UploadSession, path: Path) -> UploadSession:
+    # Identical bytes may already be a blob that the purge is deleting right now: the blob
+    # row is locked and, if it vanished, the spool is ingested again as new bytes.
+    for _attempt in range(2):
+        with open(path, "rb") as fh:
+            blob = ingest_chunks(
+                read_chunks(fh),
+                expected_hashes=session.expected_hashes,
+                expected_size=session.size,
+            )
+        with transaction.atomic():
+            if not Blob.objects.select_for_update().filter(pk=blob.pk).exists():
+                continue
+            if session.version_id:
+                attach_blob(
+                    version=session.version,
+                    blob=blob,
+                    name=session.filename,
+                    declared_format=session.declared_format,
+                )
+            session.status, session.blob = UploadSession.Status.COMPLETE, blob
+            session.save(update_fields=["status", "blob", "updated_at"])
+            return session
+    raise Conflict("The stored bytes were deleted while this upload completed; upload it again.")
+
+
 def abort_upload(*, session: UploadSession) -> None:
     with transaction.atomic():
         session = UploadSession.objects.select_for_update().get(pk=session.pk)
@@ -267,3 +408,156 @@ def abort_upload(*, session: UploadSession) -> None:
             session.status = UploadSession.Status.ABORTED
             session.save(update_fields=["status", "updated_at"])
     _spool_of(session).unlink(missing_ok=True)
+
+
+# --- Purging what nothing needs any more ---------------------------------------------------
+
+#: Scans that still read a blob's bytes (names of scanning's FileScan statuses: ingest sits
+#: below scanning and must not import it).
+_SCANS_IN_PROGRESS = ("queued", "running")
+_SPOOL_PREFIXES = ("session-", "upload-", "scan-")
+#: The audit entry lists at most this many purged blobs and sessions (the counts are exact).
+_AUDIT_LIST_LIMIT = 200
+
+
+@dataclass
+class PurgeReport:
+    """What one purge run deleted."""
+
+    sessions: int = 0
+    session_bytes: int = 0
+    blobs: int = 0
+    blob_bytes: int = 0
+    spool_files: int = 0
+    spool_bytes: int = 0
+    session_ids: list[str] = field(default_factory=list)
+    blob_sha256s: list[str] = field(default_factory=list)
+
+    @property
+    def purged_anything(self) -> bool:
+        return bool(self.sessions or self.blobs or self.spool_files)
+
+
+def _stale_sessions(now, cutoff):
+    """Expired open uploads, and failed, aborted or stuck completing ones past the grace."""
+    S = UploadSession.Status
+    return Q(status=S.OPEN, expires_at__lte=now) | Q(
+        status__in=[S.FAILED, S.ABORTED, S.COMPLETING], updated_at__lt=cutoff
+    )
+
+
+def _unreferenced_blobs(cutoff):
+    """Blobs older than the grace that no file, unfinished upload or running scan needs."""
+    return (
+        Blob.objects.filter(created_at__lt=cutoff)
+        .exclude(pk__in=ModelFile.objects.filter(blob__isnull=False).values("blob_id"))
+        .exclude(
+            pk__in=UploadSession.objects.filter(status__in=_UNFINISHED, blob__isnull=False).values(
+                "blob_id"
+            )
+        )
+        .exclude(scans__status__in=_SCANS_IN_PROGRESS)
+    )
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _purge_session(pk, *, now, cutoff, report: PurgeReport) -> None:
+    with transaction.atomic():
+        # Locked and checked again: an append or completion may have moved it on meanwhile.
+        session = (
+            UploadSession.objects.select_for_update()
+            .filter(_stale_sessions(now, cutoff), pk=pk)
+            .first()
+        )
+        if session is None:
+            return
+        spool = _spool_of(session)
+        size = _file_size(spool)
+        session.delete()
+        spool.unlink(missing_ok=True)
+    report.sessions += 1
+    report.session_bytes += size
+    report.session_ids.append(str(pk))
+
+
+def _purge_blob(pk, *, cutoff, report: PurgeReport) -> None:
+    try:
+        with transaction.atomic():
+            # The row lock serializes with completing uploads (which lock the blob before
+            # attaching it) and with queue_scan (which locks it too). The references are
+            # checked again once it is held, in a statement of their own (so they see what
+            # the lock waited for); ModelFile's PROTECT refuses a file attached regardless.
+            blob = Blob.objects.select_for_update().filter(pk=pk).first()
+            if blob is None or not _unreferenced_blobs(cutoff).filter(pk=pk).exists():
+                return
+            name, size, sha256 = blob.storage_name, blob.size, blob.sha256
+            blob.delete()
+            # Inside the transaction, after the row is gone: a file deleted after commit
+            # could be the one a concurrent upload of the same bytes has just stored.
+            storage.delete_blob(name)
+    except ProtectedError:
+        return
+    report.blobs += 1
+    report.blob_bytes += size
+    report.blob_sha256s.append(sha256)
+
+
+def _purge_spool_files(*, cutoff, report: PurgeReport) -> None:
+    """Spool files no upload owns any more (a crashed process left them) past the grace."""
+    unfinished = {
+        f"session-{pk}"
+        for pk in UploadSession.objects.filter(status__in=_UNFINISHED).values_list("pk", flat=True)
+    }
+    oldest = cutoff.timestamp()
+    for path in storage.spool_dir().iterdir():
+        if not path.name.startswith(_SPOOL_PREFIXES) or path.name in unfinished:
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if not path.is_file() or stat.st_mtime >= oldest:
+            continue
+        path.unlink(missing_ok=True)
+        report.spool_files += 1
+        report.spool_bytes += stat.st_size
+
+
+def purge_stale_uploads(*, now: datetime | None = None) -> PurgeReport:
+    """Delete expired or abandoned uploads (with their spool files), and blobs attached to
+    nothing for longer than HUBGATE_UPLOAD_PURGE_GRACE_HOURS (beat job).
+
+    A blob is kept while a model file, an unfinished upload or a queued or running scan
+    refers to it. One audit entry per run that deleted anything, with counts, bytes and
+    the purged ids: a per-object entry would flood the log with housekeeping.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.HUBGATE_UPLOAD_PURGE_GRACE_HOURS)
+    report = PurgeReport()
+    stale = UploadSession.objects.filter(_stale_sessions(now, cutoff))
+    for pk in list(stale.values_list("pk", flat=True)):
+        _purge_session(pk, now=now, cutoff=cutoff, report=report)
+    for pk in list(_unreferenced_blobs(cutoff).values_list("pk", flat=True)):
+        _purge_blob(pk, cutoff=cutoff, report=report)
+    _purge_spool_files(cutoff=cutoff, report=report)
+    if report.purged_anything:
+        after = asdict(report)
+        for key in ("session_ids", "blob_sha256s"):
+            after[f"{key}_omitted"] = max(0, len(after[key]) - _AUDIT_LIST_LIMIT)
+            after[key] = after[key][:_AUDIT_LIST_LIMIT]
+        after["grace_hours"] = settings.HUBGATE_UPLOAD_PURGE_GRACE_HOURS
+        record(
+            action="upload.purged",
+            object_type="ingest.purge",
+            object_id=now.strftime("%Y%m%dT%H%M%SZ"),
+            object_repr=f"{report.sessions} uploads, {report.blobs} blobs, "
+            f"{report.spool_files} spool files",
+            after=after,
+        )
+    return report

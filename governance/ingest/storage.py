@@ -81,3 +81,8 @@ def local_path(name: str) -> Iterator[Path]:
 
 def open_blob(name: str):
     return default_storage.open(name, "rb")
+
+
+def delete_blob(name: str) -> None:
+    """Remove a blob's bytes (missing already is fine: a purge may be re-run)."""
+    default_storage.delete(name)

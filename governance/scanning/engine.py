@@ -6,12 +6,22 @@ It never touches the database.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.hookspecs import FileFormat, FileToScan, Finding, Severity
+from django.conf import settings
+
+from governance.hookspecs import (
+    FileFormat,
+    FileToScan,
+    Finding,
+    ScanBudget,
+    ScanBudgetExceeded,
+    Severity,
+)
 from governance.ingest import formats
 from governance.plugins import PluginResult, call_hook, plugin_infos
 
@@ -20,6 +30,8 @@ from .models import HubScanResult, Verdict
 #: The scanners whose findings make up CivitAI's "pickle scan" summary.
 PICKLE_SCANNERS = frozenset({"pickle_opcodes"})
 VIRUS_SCANNERS = frozenset({"clamav"})
+#: How call_hook records a scanner the budget stopped (the reader raised) or skipped.
+_BUDGET_ERRORS = (f"{ScanBudgetExceeded.__name__}:", "not called: out of time")
 
 
 @dataclass(frozen=True)
@@ -96,14 +108,33 @@ def scanner_set() -> str:
     return ",".join(parts)
 
 
+def scan_budget() -> ScanBudget:
+    """A fresh budget for one scan: HUBGATE_SCAN_MAX_SECONDS and HUBGATE_SCAN_MAX_BYTES."""
+    return ScanBudget(
+        max_seconds=settings.HUBGATE_SCAN_MAX_SECONDS, max_bytes=settings.HUBGATE_SCAN_MAX_BYTES
+    )
+
+
 def scan_file(file: FileToScan) -> ScanOutcome:
-    """Run every enabled scanner on ``file``; a scanner that raises is a failure, not a crash."""
+    """Run every enabled scanner on ``file``; a scanner that raises is a failure, not a crash.
+
+    The scan spends at most its budget (``file.budget``, else the settings'): scanners read
+    through ``file.open()``, which stops them once it is spent; scanners not called by then
+    are skipped. Either way they are failures and the scan ends with a high
+    ``scan_budget_exceeded`` finding, instead of running on.
+    """
+    budget = file.budget or scan_budget()
+    if file.budget is None:
+        file = dataclasses.replace(file, budget=budget)
     results: list[PluginResult[list[Finding]]] = call_hook(
-        "hubgate_scan_file", validate=_as_findings, file=file
+        "hubgate_scan_file", validate=_as_findings, deadline=budget.deadline, file=file
     )
     findings = [
         ScannedFinding(r.plugin, finding) for r in results if r.ok for finding in r.value or []
     ]
+    # Also spent by a scanner that ran long without reading (the reader could not stop it).
+    if budget.spent():
+        findings.append(_budget_finding(budget, results))
     if file.size == 0:
         findings.append(
             ScannedFinding(
@@ -134,6 +165,29 @@ def scan_file(file: FileToScan) -> ScanOutcome:
         failures={r.plugin: r.error for r in results if not r.ok},
         durations={r.plugin: r.duration for r in results if r.ok},
         scanners=frozenset(i.name for i in _scanner_infos()),
+    )
+
+
+def _budget_finding(
+    budget: ScanBudget, results: list[PluginResult[list[Finding]]]
+) -> ScannedFinding:
+    cut = sorted(r.plugin for r in results if r.error and r.error.startswith(_BUDGET_ERRORS))
+    return ScannedFinding(
+        "hubgate",
+        Finding(
+            code="scan_budget_exceeded",
+            severity=Severity.HIGH,
+            message=f"The scan was stopped before it finished: it {budget.exceeded}. "
+            "What was not read was not checked; raise HUBGATE_SCAN_MAX_SECONDS or "
+            "HUBGATE_SCAN_MAX_BYTES and re-scan if the file is legitimately this costly.",
+            detail={
+                "max_seconds": budget.max_seconds,
+                "max_bytes": budget.max_bytes,
+                "seconds": round(budget.elapsed, 3),
+                "bytes_read": budget.bytes_read,
+                "stopped_scanners": cut,
+            },
+        ),
     )
 
 

@@ -80,7 +80,7 @@ hubgate_settings = PluginSettings(
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
     if hubgate_settings["socket"] is None and hubgate_settings["host"] is None:
         return None  # not configured: abstain
-    with open(file.path, "rb") as fh:
+    with file.open() as fh:
         size = fh.seek(0, 2)
         fh.seek(0)
         limit = hubgate_settings["max_stream_bytes"]

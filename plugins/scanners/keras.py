@@ -79,7 +79,7 @@ hubgate_settings = PluginSettings(
 
 @hookimpl
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
-    with open(file.path, "rb") as fh:
+    with file.open() as fh:
         size = fh.seek(0, 2)
         fh.seek(0)
         head = fh.read(8)

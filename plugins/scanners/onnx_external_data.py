@@ -180,7 +180,7 @@ def _string(walk: _Walk, pos: int, length: int) -> str:
 
 @hookimpl
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
-    with open(file.path, "rb") as fh:
+    with file.open() as fh:
         size = fh.seek(0, 2)
         walk = _Walk(_Source(fh, size))
         try:

@@ -55,7 +55,7 @@ def _finding(code: str, severity: Severity, message: str, **detail: Any) -> Find
 
 @hookimpl
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
-    with open(file.path, "rb") as fh:
+    with file.open() as fh:
         head = fh.read(9)
         if not _looks_like_safetensors(head):
             if not _claims_safetensors(file):

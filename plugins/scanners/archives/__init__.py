@@ -73,7 +73,7 @@ hubgate_settings = PluginSettings(
 
 @hookimpl
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
-    with open(file.path, "rb") as fh:
+    with file.open() as fh:
         source = FileSource(fh, fh.seek(0, 2))
         kind = identify(source)
         if kind is None:

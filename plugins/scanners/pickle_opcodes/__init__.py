@@ -45,7 +45,14 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-from governance.hookspecs import FileToScan, Finding, PluginSettings, Severity, hookimpl
+from governance.hookspecs import (
+    FileToScan,
+    Finding,
+    PluginSettings,
+    ScanBudgetExceeded,
+    Severity,
+    hookimpl,
+)
 from plugins.scanners.pickle_opcodes._containers import _Scan
 from plugins.scanners.pickle_opcodes._rules import _picklescan, _Policy, _validate_safe_entry
 
@@ -210,9 +217,11 @@ def _picklescan_findings(
         return []
     try:
         suffix = PurePosixPath(file.name).suffix.lower() or None
-        with open(file.path, "rb") as fh:
+        with file.open() as fh:
             result = _picklescan.scan_bytes(fh, file.name, suffix)
         dangerous = _picklescan.SafetyLevel.Dangerous
+    except ScanBudgetExceeded:
+        raise  # the scan is out of time or bytes: that is the scan's problem
     except Exception:  # picklescan failing on hostile input is its problem, not the scan's
         return []
     reported = {
@@ -256,7 +265,7 @@ def _sort_key(finding: Finding) -> tuple[Any, ...]:
 def hubgate_scan_file(file: FileToScan) -> list[Finding] | None:
     settings = hubgate_settings.current
     scan = _Scan(settings, _policy_for(settings["extra_safe_globals"]))
-    with open(file.path, "rb") as fh:
+    with file.open() as fh:
         fh.seek(0, 2)
         size = fh.tell()
         scan.blob(fh, size, None, 0)
