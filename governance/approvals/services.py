@@ -29,11 +29,11 @@ from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from governance.events.services import emit
 from governance.gates.services import GateReport, evaluate_gates, record_gate_run
 from governance.hookspecs import Severity
-from governance.licensing.selectors import affected_requests, request_license_status
 from governance.licensing.services import validate_intended_use
 from governance.lifecycle import services as lifecycle
 from governance.scanning.models import Finding
 
+from .compliance import affected_requests, request_license_status
 from .models import ModelRequest, Review, Waiver
 from .selectors import files_fingerprint, matching_policy, policy_satisfied, roles_of
 

@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.approvals import compliance
 from governance.approvals import services as approvals
 from governance.approvals.models import ModelRequest
-from governance.licensing import selectors, services
+from governance.licensing import services
 from governance.licensing.models import IntendedUse, License
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,7 @@ def test_the_report_lists_uses_terms_violations_and_waivers(
     # An approval whose license changed under it, before the re-evaluation ran: a violation.
     ModelRequest.objects.filter(pk=blocked.pk).update(state="approved")
 
-    report = selectors.compliance_report(teams=[company.team])
+    report = compliance.compliance_report(teams=[company.team])
     rows = {row["model"]: row for row in report["rows"]}
     assert rows["Ink LoRA"]["verdict"] == "compliant" and rows["Ink LoRA"]["request_id"] == ok.pk
     assert rows["Meridian"]["verdict"] == "compliant" and rows["Meridian"]["decision"]
@@ -70,7 +71,7 @@ def test_the_report_lists_uses_terms_violations_and_waivers(
         "violations": 1,
         "waivers": 1,
     }
-    assert selectors.compliance_report(teams=[company.other_team])["rows"] == []
+    assert compliance.compliance_report(teams=[company.other_team])["rows"] == []
 
 
 def test_the_notice_credits_creators_and_reproduces_license_notices(
@@ -93,7 +94,7 @@ def test_the_notice_credits_creators_and_reproduces_license_notices(
             approvals.review_request(request=request, reviewer=reviewer, decision="approve")
     quiet = stored_version(model__name="Plain LoRA")
     approved(company, quiet, django_capture_on_commit_callbacks, use="internal-research")
-    text = selectors.attribution_notice(team=company.team)
+    text = compliance.attribution_notice(team=company.team)
     assert "Ink LoRA" in text and "by inkwell" in text and "Credit required" in text
     assert "This Stability AI Model is licensed under the Stability AI Community License" in text
     assert "Plain LoRA" in text.split("LICENSE NOTICES")[1], "listed under its license notice"

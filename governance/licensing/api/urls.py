@@ -9,7 +9,6 @@ for prefix, viewset, basename in [
     ("intended-uses", views.IntendedUseViewSet, "intended-use"),
     ("license-evaluations", views.LicenseEvaluationViewSet, "license-evaluation"),
     ("license-decisions", views.LicenseDecisionViewSet, "license-decision"),
-    ("compliance-reports", views.ComplianceReportViewSet, "compliance-report"),
 ]:
     router.register(prefix, viewset, basename=basename)
 

@@ -1,6 +1,6 @@
-"""Licenses, intended uses, evaluations, legal decisions and compliance reports over the API.
-
-Reports come as JSON, or as CSV with ``?format=csv``; a team's NOTICE file as text.
+"""Licenses, intended uses, evaluations and legal decisions over the API, and the renderers
+the compliance reports use (``governance.approvals.api.compliance``): JSON, or CSV with
+``?format=csv``; a team's NOTICE file as text.
 """
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -21,7 +20,7 @@ from rest_framework.utils.mediatypes import media_type_matches
 
 from governance.api.idempotency import idempotent
 from governance.catalog.selectors import visible_versions
-from governance.errors import NotFound, PermissionDenied, ValidationFailed
+from governance.errors import NotFound, ValidationFailed
 
 from .. import selectors, services
 from ..export import report_csv
@@ -193,53 +192,3 @@ class OneReportSchema(AutoSchema):
 
     def _is_list_view(self, serializer=None) -> bool:
         return False
-
-
-class ComplianceReportViewSet(viewsets.ViewSet):
-    """Compliance reports: what is used, under which terms, for which use, with open
-    violations and waivers — company-wide (staff and legal) or per team."""
-
-    renderer_classes = [JSONRenderer, CSVRenderer]
-    content_negotiation_class = FormatOrAccept
-    schema = OneReportSchema()
-    lookup_field = "team"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
-
-    @extend_schema(
-        operation_id="compliance_reports_company",
-        responses={
-            (200, "application/json"): serializers.ComplianceReportSerializer,
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row a request."),
-        },
-    )
-    def list(self, request: Request) -> Response:
-        """The company-wide report (staff and legal reviewers only)."""
-        if not selectors.can_read_company_report(request.user):
-            raise PermissionDenied("Only administrators and legal reviewers see every team.")
-        return Response(selectors.compliance_report())
-
-    def _team(self, request: Request, slug: str):
-        team = selectors.reportable_teams(request.user).filter(slug=slug).first()
-        if team is None:
-            raise NotFound(f"No team {slug!r} whose report you may read.")
-        return team
-
-    @extend_schema(
-        parameters=[OpenApiParameter("team", str, OpenApiParameter.PATH, description="Team slug.")],
-        responses={
-            (200, "application/json"): serializers.ComplianceReportSerializer,
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row a request."),
-        },
-    )
-    def retrieve(self, request: Request, team: str | None = None) -> Response:
-        """One team's report (members of the team, staff and legal reviewers)."""
-        return Response(selectors.compliance_report(teams=[self._team(request, team)]))
-
-    @extend_schema(
-        parameters=[OpenApiParameter("team", str, OpenApiParameter.PATH, description="Team slug.")],
-        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="NOTICE")},
-    )
-    @action(detail=True, methods=["get"], renderer_classes=[PlainTextRenderer])
-    def notice(self, request: Request, team: str | None = None) -> Response:
-        """The team's attribution/NOTICE file: creators to credit and license notices."""
-        return Response(selectors.attribution_notice(team=self._team(request, team)))

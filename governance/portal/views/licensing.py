@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from governance.approvals import compliance
 from governance.licensing import selectors
 from governance.licensing.export import report_csv
 from governance.licensing.terms import TERM_LABELS
@@ -43,7 +44,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     teams = list(selectors.reportable_teams(request.user))
     if not teams and not selectors.can_read_company_report(request.user):
         raise PermissionDenied("You belong to no team.")
-    report = selectors.compliance_report(teams=teams)
+    report = compliance.compliance_report(teams=teams)
     return _respond(request, report, title="License compliance: my teams", filename="compliance")
 
 
@@ -51,7 +52,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 def company_report(request: HttpRequest) -> HttpResponse:
     if not selectors.can_read_company_report(request.user):
         raise PermissionDenied("Only administrators and legal reviewers see every team.")
-    report = selectors.compliance_report()
+    report = compliance.compliance_report()
     return _respond(
         request, report, title="License compliance: the company", filename="compliance-company"
     )
@@ -67,7 +68,7 @@ def _team(request: HttpRequest, slug: str):
 @login_required
 def team_report(request: HttpRequest, slug: str) -> HttpResponse:
     team = _team(request, slug)
-    report = selectors.compliance_report(teams=[team])
+    report = compliance.compliance_report(teams=[team])
     return _respond(
         request,
         report,
@@ -81,7 +82,7 @@ def team_notice(request: HttpRequest, slug: str) -> HttpResponse:
     """The team's NOTICE file, as plain text."""
     team = _team(request, slug)
     response = HttpResponse(
-        selectors.attribution_notice(team=team), content_type="text/plain; charset=utf-8"
+        compliance.attribution_notice(team=team), content_type="text/plain; charset=utf-8"
     )
     response["Content-Disposition"] = f'inline; filename="NOTICE-{team.slug}.txt"'
     return response

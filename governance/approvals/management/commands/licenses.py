@@ -14,6 +14,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.accounts.models import Team
+from governance.approvals import compliance
 from governance.catalog.models import ModelVersion
 from governance.hookspecs import LicenseVerdict
 from governance.licensing import selectors, services
@@ -123,7 +124,7 @@ class Command(BaseCommand):
         return team
 
     def _report(self, *, team, format: str, **_) -> None:
-        report = selectors.compliance_report(teams=[self._team(team)] if team else None)
+        report = compliance.compliance_report(teams=[self._team(team)] if team else None)
         if format == "json":
             self.stdout.write(json.dumps(report, indent=2))
             return
@@ -132,4 +133,4 @@ class Command(BaseCommand):
         writer.writerows(report_csv_rows(report))
 
     def _notice(self, *, team: str, **_) -> None:
-        self.stdout.write(selectors.attribution_notice(team=self._team(team)), ending="")
+        self.stdout.write(compliance.attribution_notice(team=self._team(team)), ending="")
