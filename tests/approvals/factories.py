@@ -53,7 +53,8 @@ class ApprovalPolicyFactory(factory.django.DjangoModelFactory):
 
 class ModelRequestFactory(factory.django.DjangoModelFactory):
     """A team member's request, made by ``request_model``: audited, the version submitted,
-    the gates run (so its state is what they decided: gating, in review or rejected).
+    the gates run and recorded (its state is what they decided; a version without stored
+    files is "in review" with a failed gate run, and no policy unless one exists).
 
     The requester is made a member of the team if needed; the intended use is a new
     company-wide profile unless ``intended_use=`` names one."""
