@@ -1,10 +1,9 @@
 """Approval policies, requests and waivers.
 
 Requests and waivers are made by ``governance.approvals.services`` (audit entry, version
-state, gates); policies are administrator configuration, written directly. No ``Review``
-factory: ``review_request`` accepts only a request in review, i.e. one whose gates passed
-(stored, scanned files, a license verdict) and whose policy the reviewer holds a role of;
-the ``company`` and ``stored_version`` fixtures in conftest.py build that.
+state, gates), reviews by ``review_request``; policies are administrator configuration,
+written directly. For a request whose gates pass (stored, scanned files and a license
+verdict) use the ``company`` and ``stored_version`` fixtures in conftest.py.
 """
 
 from datetime import timedelta
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from governance.accounts.models import Membership
 from governance.approvals import services
-from governance.approvals.models import ApprovalPolicy, ModelRequest, Waiver
+from governance.approvals.models import ApprovalPolicy, ModelRequest, Review, Waiver
 from governance.ingest.services import attach_blob
 from tests.accounts.factories import (
     ReviewerRoleFactory,
@@ -76,6 +75,33 @@ class ModelRequestFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _build(cls, model_class, *args, **kwargs):
         raise TypeError("A request starts its gates: use ModelRequestFactory()")
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """One reviewer's decision, given by ``review_request`` in the role a new policy needs.
+
+    The policy is created before the request, so the request is matched to it on entering
+    review; the reviewer is given the role. An approval completes the request only if its
+    gates passed (by default they did not: the version has no stored files)."""
+
+    class Meta:
+        model = Review
+
+    role = factory.SubFactory(ReviewerRoleFactory)
+    policy = factory.LazyAttribute(lambda o: ApprovalPolicyFactory(required_roles=[o.role]))
+    request = factory.SubFactory(ModelRequestFactory)
+    reviewer = factory.SubFactory(UserFactory)
+    decision = Review.Decision.APPROVE
+    comment = "Model card and license read; fine for this use."
+
+    @classmethod
+    def _create(cls, model_class, *, role, policy, reviewer, **fields):
+        RoleAssignmentFactory(user=reviewer, role=role)
+        return services.review_request(reviewer=reviewer, role=role, **fields)
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        raise TypeError("A review decides a request: use ReviewFactory()")
 
 
 class WaiverFactory(factory.django.DjangoModelFactory):

@@ -1,10 +1,16 @@
 import pytest
 
-from governance.approvals.models import ModelRequest
+from governance.approvals.models import ModelRequest, Review
+from governance.approvals.selectors import files_fingerprint
 from governance.audit.models import AuditEntry
 from governance.catalog.models import VersionState
 from tests.accounts.factories import ReviewerRoleFactory, TeamFactory
-from tests.approvals.factories import ApprovalPolicyFactory, ModelRequestFactory, WaiverFactory
+from tests.approvals.factories import (
+    ApprovalPolicyFactory,
+    ModelRequestFactory,
+    ReviewFactory,
+    WaiverFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +41,18 @@ def test_a_waiver_waives_a_current_finding_of_its_version():
     finding = blob.current_scan.findings.get()
     assert (waiver.blob_sha256, waiver.code) == (blob.sha256, finding.code)
     assert waiver.role.can_waive and waiver.expires_at > waiver.granted_at
+
+
+def test_a_review_is_given_in_the_role_its_requests_policy_requires():
+    review = ReviewFactory()
+    review.full_clean()
+    assert review.request.policy.required_roles.get() == review.role
+    assert review.reviewer.role_assignments.get().role == review.role
+    assert review.files_fingerprint == files_fingerprint(review.request.version)
+    assert review.decision == Review.Decision.APPROVE
+
+
+def test_a_rejecting_review_rejects_its_request():
+    review = ReviewFactory(decision=Review.Decision.REJECT, comment="Trained on scraped art.")
+    review.request.refresh_from_db()
+    assert review.request.state == ModelRequest.State.REJECTED
