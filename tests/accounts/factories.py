@@ -1,6 +1,6 @@
 import factory
 
-from governance.accounts.models import Membership, Team, User
+from governance.accounts.models import Membership, ReviewerRole, RoleAssignment, Team, User
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,3 +27,21 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     team = factory.SubFactory(TeamFactory)
+
+
+class ReviewerRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewerRole
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"reviewer-{n}")
+    name = factory.LazyAttribute(lambda r: r.slug.replace("-", " ").capitalize())
+    description = "Reviews model requests."
+
+
+class RoleAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoleAssignment
+
+    user = factory.SubFactory(UserFactory)
+    role = factory.SubFactory(ReviewerRoleFactory)

@@ -1,23 +1,26 @@
 """A small company: roles, a policy, a team with a requester, reviewers, a version to request."""
 
-import json
-import struct
 from dataclasses import dataclass
 
 import pytest
 
-from governance.accounts.models import Membership, ReviewerRole, RoleAssignment
+from governance.accounts.models import Membership, ReviewerRole
 from governance.approvals.models import ApprovalPolicy
 from governance.hookspecs import Finding, hookimpl
 from governance.ingest.services import attach_blob, ingest_chunks
-from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.accounts.factories import (
+    MembershipFactory,
+    ReviewerRoleFactory,
+    RoleAssignmentFactory,
+    TeamFactory,
+    UserFactory,
+)
+from tests.approvals.factories import ApprovalPolicyFactory
 from tests.catalog.factories import ModelVersionFactory
+from tests.ingest.factories import safetensors
 from tests.licensing.factories import PERMISSIVE_FLAGS, install_licensing
 
-
-def safetensors(extra: bytes = b"") -> bytes:
-    header = json.dumps({"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}}).encode()
-    return struct.pack("<Q", len(header)) + header + b"\x01\x02\x03" + extra[:1].ljust(1, b"\0")
+__all__ = ["safetensors"]  # other suites import it from here
 
 
 class MediumFinding:
@@ -44,16 +47,15 @@ class Company:
 @pytest.fixture
 def company(db) -> Company:
     install_licensing()  # the license gate judges every request by its intended use
-    security = ReviewerRole.objects.create(slug="security", name="Security", can_waive=True)
-    legal = ReviewerRole.objects.create(slug="legal", name="Legal")
+    security = ReviewerRoleFactory(slug="security", name="Security", can_waive=True)
+    legal = ReviewerRoleFactory(slug="legal", name="Legal")
     team, other = TeamFactory(slug="studio"), TeamFactory(slug="research")
     alice = MembershipFactory(team=team, user=UserFactory(username="alice")).user
     outsider = MembershipFactory(team=other, user=UserFactory(username="oscar")).user
     sam, lee = UserFactory(username="sam"), UserFactory(username="lee")
-    RoleAssignment.objects.create(user=sam, role=security)
-    RoleAssignment.objects.create(user=lee, role=legal)
-    policy = ApprovalPolicy.objects.create(name="Default", quorum=2)
-    policy.required_roles.set([security, legal])
+    RoleAssignmentFactory(user=sam, role=security)
+    RoleAssignmentFactory(user=lee, role=legal)
+    policy = ApprovalPolicyFactory(name="Default", quorum=2, required_roles=[security, legal])
     return Company(team, other, alice, sam, lee, outsider, security, legal, policy)
 
 

@@ -2,9 +2,8 @@
 
 import pytest
 
-from governance.accounts.models import ReviewerRole, RoleAssignment
 from governance.licensing.models import IntendedUse
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import ReviewerRoleFactory, RoleAssignmentFactory
 from tests.approvals.conftest import company, stored_version  # noqa: F401
 from tests.licensing.factories import install_licensing
 
@@ -18,7 +17,5 @@ def profiles(db) -> dict[str, IntendedUse]:
 @pytest.fixture
 def lawyer(db):
     """A holder of the legal reviewer role that may record license decisions."""
-    role, _ = ReviewerRole.objects.get_or_create(slug="legal", defaults={"name": "Legal"})
-    user = UserFactory(username="lena")
-    RoleAssignment.objects.create(user=user, role=role)
-    return user
+    role = ReviewerRoleFactory(slug="legal", name="Legal")  # get-or-create by slug
+    return RoleAssignmentFactory(user__username="lena", role=role).user

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from governance.accounts.models import ReviewerRole
 from governance.approvals import services as approvals
 from governance.audit.models import AuditEntry
 from governance.catalog.models import VersionState as S
@@ -16,6 +15,7 @@ from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.licensing import selectors, services
 from governance.licensing.models import IntendedUse
 from governance.lifecycle.selectors import usage_verdict
+from tests.accounts.factories import RoleAssignmentFactory
 from tests.licensing.factories import approve_by_both, decide, request_use
 
 pytestmark = pytest.mark.django_db
@@ -171,8 +171,7 @@ def test_a_legal_non_compliant_decision_blocks(
 
 
 def test_license_reviewer_roles_are_configurable(company, settings) -> None:
-    counsel = ReviewerRole.objects.create(slug="counsel", name="Counsel")
-    company.sam.role_assignments.create(role=counsel)
+    RoleAssignmentFactory(user=company.sam, role__slug="counsel", role__name="Counsel")
     assert not selectors.is_license_reviewer(company.sam)
     settings.HUBGATE_LICENSE_REVIEWER_ROLES = ["counsel"]
     assert selectors.is_license_reviewer(company.sam)
