@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from governance.accounts.models import Team
+from governance.accounts.models import Team, User
 from governance.audit.services import record
 from governance.catalog.models import Creator, Model, ModelVersion, Tag
 from governance.catalog.selectors import can_see_model
@@ -38,7 +38,7 @@ MAX_TEXT = 10_000
 MAX_COLLECTION_ITEMS = 500
 
 
-def _require_visible(user, model: Model) -> None:
+def _require_visible(user: User, model: Model) -> None:
     if not can_see_model(user, model):
         raise NotFound("No such model.")
 
@@ -60,7 +60,7 @@ def _as_verdict(value: object) -> ModerationVerdict:
     return value
 
 
-def moderate(*, kind: str, text: str, author, model: Model) -> dict[str, Any]:
+def moderate(*, kind: str, text: str, author: User, model: Model) -> dict[str, Any]:
     """Ask every moderation plugin about ``text``; the fields a review or comment stores.
 
     Any ``hold``, and any plugin failure, holds the text (moderation fails closed)."""
@@ -120,7 +120,7 @@ def _audit_hold(obj, kind: str, checks: dict[str, Any]) -> None:
 # --- reviews ---------------------------------------------------------------------------------
 
 
-def write_review(*, user, version: ModelVersion, rating: int, text: str = "") -> Review:
+def write_review(*, user: User, version: ModelVersion, rating: int, text: str = "") -> Review:
     """Create or edit ``user``'s review of ``version``; an edit keeps the previous text and
     rating as a revision. Text is moderated: held text waits for a moderator."""
     _require_visible(user, version.model)
@@ -167,7 +167,7 @@ def write_review(*, user, version: ModelVersion, rating: int, text: str = "") ->
     return review
 
 
-def vote_review(*, user, review: Review, helpful: bool | None) -> Review:
+def vote_review(*, user: User, review: Review, helpful: bool | None) -> Review:
     """Mark someone else's review helpful (True), unhelpful (False), or take the vote back."""
     _require_visible(user, review.model)
     if review.user_id == user.pk:
@@ -194,7 +194,7 @@ def vote_review(*, user, review: Review, helpful: bool | None) -> Review:
 # --- comments --------------------------------------------------------------------------------
 
 
-def post_comment(*, user, model: Model, text: str, parent: Comment | None = None) -> Comment:
+def post_comment(*, user: User, model: Model, text: str, parent: Comment | None = None) -> Comment:
     """Add a comment to ``model``'s discussion, or a reply to ``parent``; moderated."""
     _require_visible(user, model)
     text = _clean_text(text, field="text", required=True)
@@ -222,7 +222,7 @@ def post_comment(*, user, model: Model, text: str, parent: Comment | None = None
 # --- favorites and follows -------------------------------------------------------------------
 
 
-def set_favorite(*, user, model: Model, favorite: bool) -> bool:
+def set_favorite(*, user: User, model: Model, favorite: bool) -> bool:
     """Make ``model`` one of ``user``'s favorites or not; returns whether it now is."""
     _require_visible(user, model)
     if favorite:
@@ -234,7 +234,7 @@ def set_favorite(*, user, model: Model, favorite: bool) -> bool:
     return favorite
 
 
-def toggle_favorite(*, user, model: Model) -> bool:
+def toggle_favorite(*, user: User, model: Model) -> bool:
     """Flip ``model`` in ``user``'s favorites; returns whether it now is one."""
     exists = Favorite.objects.filter(user=user, model=model).exists()
     return set_favorite(user=user, model=model, favorite=not exists)
@@ -248,7 +248,11 @@ def _follow_target(*, creator: Creator | None, model: Model | None, tag: Tag | N
 
 
 def follow(
-    *, user, creator: Creator | None = None, model: Model | None = None, tag: Tag | None = None
+    *,
+    user: User,
+    creator: Creator | None = None,
+    model: Model | None = None,
+    tag: Tag | None = None,
 ) -> Follow:
     """Follow a creator, a model or a tag: hear of new versions and lifecycle changes."""
     target = _follow_target(creator=creator, model=model, tag=tag)
@@ -259,7 +263,11 @@ def follow(
 
 
 def unfollow(
-    *, user, creator: Creator | None = None, model: Model | None = None, tag: Tag | None = None
+    *,
+    user: User,
+    creator: Creator | None = None,
+    model: Model | None = None,
+    tag: Tag | None = None,
 ) -> None:
     Follow.objects.filter(
         user=user, **_follow_target(creator=creator, model=model, tag=tag)
@@ -306,7 +314,7 @@ def notify_followers_of_new_version(*, version_id: int) -> int:
 # --- collections -----------------------------------------------------------------------------
 
 
-def _check_visibility(owner, visibility: str, team: Team | None) -> None:
+def _check_visibility(owner: User, visibility: str, team: Team | None) -> None:
     if visibility not in Collection.Visibility.values:
         raise ValidationFailed(
             "Choose private, team or company.", errors={"visibility": ["invalid choice"]}
@@ -320,7 +328,7 @@ def _check_visibility(owner, visibility: str, team: Team | None) -> None:
 
 def create_collection(
     *,
-    owner,
+    owner: User,
     name: str,
     description: str = "",
     visibility: str = Collection.Visibility.PRIVATE,
@@ -346,14 +354,14 @@ def create_collection(
     return collection
 
 
-def _require_owner(user, collection: Collection) -> None:
+def _require_owner(user: User, collection: Collection) -> None:
     if collection.owner_id != user.pk:
         raise PermissionDenied("Only the collection's owner may change it.")
 
 
 def update_collection(
     *,
-    user,
+    user: User,
     collection: Collection,
     name: str | None = None,
     description: str | None = None,
@@ -388,7 +396,7 @@ def update_collection(
     return collection
 
 
-def delete_collection(*, user, collection: Collection) -> None:
+def delete_collection(*, user: User, collection: Collection) -> None:
     _require_owner(user, collection)
     with transaction.atomic():
         record(action="collection.deleted", obj=collection, actor=user)
@@ -397,7 +405,7 @@ def delete_collection(*, user, collection: Collection) -> None:
 
 def add_to_collection(
     *,
-    user,
+    user: User,
     collection: Collection,
     model: Model,
     version: ModelVersion | None = None,
@@ -433,7 +441,7 @@ def add_to_collection(
 
 
 def update_item(
-    *, user, item: CollectionItem, note: str | None = None, position: int | None = None
+    *, user: User, item: CollectionItem, note: str | None = None, position: int | None = None
 ) -> CollectionItem:
     """Change an item's note, or move it to ``position`` (0 = first), renumbering the rest."""
     _require_owner(user, item.collection)
@@ -456,12 +464,12 @@ def update_item(
     return item
 
 
-def remove_from_collection(*, user, item: CollectionItem) -> None:
+def remove_from_collection(*, user: User, item: CollectionItem) -> None:
     _require_owner(user, item.collection)
     item.delete()
 
 
-def rotate_share_token(*, user, collection: Collection) -> Collection:
+def rotate_share_token(*, user: User, collection: Collection) -> Collection:
     """Give the collection a new link; the old one stops working."""
     from .models import new_share_token
 
@@ -477,7 +485,7 @@ def rotate_share_token(*, user, collection: Collection) -> Collection:
 
 
 def report_content(
-    *, reporter, reason: str, review: Review | None = None, comment: Comment | None = None
+    *, reporter: User, reason: str, review: Review | None = None, comment: Comment | None = None
 ) -> Report:
     """Tell moderators that a review or comment breaks the rules."""
     target = review or comment
@@ -504,7 +512,7 @@ def report_content(
 
 
 def moderate_content(
-    *, moderator, target: Review | Comment, action: str, reason: str = ""
+    *, moderator: User, target: Review | Comment, action: str, reason: str = ""
 ) -> Review | Comment:
     """Hide or restore (``action``: "hide" | "restore") a review or comment; closes its open
     reports. Moderators only; every decision is in the audit log."""
@@ -538,7 +546,7 @@ def moderate_content(
     return target
 
 
-def dismiss_report(*, moderator, report: Report) -> Report:
+def dismiss_report(*, moderator: User, report: Report) -> Report:
     """Close a report without touching its content (it was fine)."""
     if not is_moderator(moderator):
         raise PermissionDenied("Only moderators may dismiss reports.")

@@ -32,7 +32,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from governance.accounts.models import Team
+from governance.accounts.models import Team, User
 from governance.audit.services import record
 from governance.catalog.models import Hub, Model, ModelFile, ModelMode, ModelVersion
 from governance.catalog.references import HASH, VERSION, Reference, parse_reference
@@ -146,7 +146,7 @@ def _watched() -> Iterator[None]:
 
 def start_job(
     *, kind: str, reference: str = "", options: Mapping[str, Any] | None = None,
-    actor=None, owning_team: Team | None = None,
+    actor: User | None = None, owning_team: Team | None = None,
 ) -> ConnectorJob:  # fmt: skip
     """Create a job and run it in a Celery task once the transaction commits."""
     if kind == ConnectorJob.Kind.IMPORT:
@@ -305,7 +305,8 @@ def _resolve(ref: Reference, hub: CivitaiClient) -> tuple[int, int | None]:
 
 
 def import_model(
-    *, reference: str, actor=None, owning_team: Team | None = None, track: bool = True,
+    *, reference: str, actor: User | None = None, owning_team: Team | None = None,
+    track: bool = True,
     client: CivitaiClient | None = None, job: ConnectorJob | None = None,
 ) -> ImportOutcome:  # fmt: skip
     """Import (or update) the model a reference names — id, URL, AIR or file hash.
@@ -352,7 +353,7 @@ def import_model(
     )  # fmt: skip
 
 
-def _track(model: Model, *, mode: str, actor, synced_at: datetime) -> TrackedModel:
+def _track(model: Model, *, mode: str, actor: User | None, synced_at: datetime) -> TrackedModel:
     tracked, created = TrackedModel.objects.get_or_create(
         hub=Hub.CIVITAI, external_id=model.external_id,
         defaults={"model": model, "added_by": actor if _is_user(actor) else None,
@@ -366,7 +367,7 @@ def _track(model: Model, *, mode: str, actor, synced_at: datetime) -> TrackedMod
     return tracked
 
 
-def _is_user(actor) -> bool:
+def _is_user(actor: User | None) -> bool:
     return actor is not None and getattr(actor, "is_authenticated", False)
 
 
@@ -387,7 +388,7 @@ class ListingReport:
 
 def import_listing(
     *, params: Mapping[str, Any], limit: int | None = None, track: bool = False,
-    client: CivitaiClient | None = None, job: ConnectorJob | None = None, actor=None,
+    client: CivitaiClient | None = None, job: ConnectorJob | None = None, actor: User | None = None,
     max_seconds: float | None = None,
 ) -> ListingReport:  # fmt: skip
     """Import every model of a ``/api/v1/models`` listing (e.g. ``types=LORA``), page by page.

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.html import strip_tags
 
+from governance.accounts.models import User
 from governance.audit import services as audit
 from governance.catalog.models import Image, Model, ModelVersion
 
@@ -227,7 +228,9 @@ def reindex_stale(*, batch_size: int = 500) -> int:
     return len(ids)
 
 
-def reindex_all(*, actor=None, batch_size: int = 500, semantic: bool = True) -> ReindexReport:
+def reindex_all(
+    *, actor: User | None = None, batch_size: int = 500, semantic: bool = True
+) -> ReindexReport:
     """Rebuild every search index from the catalog, in batches; recorded in the audit log."""
     totals = [0, 0, 0]
     skipped = ""

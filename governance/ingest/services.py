@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q, Sum
 from django.utils import timezone
 
-from governance.accounts.models import Team
+from governance.accounts.models import Team, User
 from governance.audit.services import record
 from governance.catalog.hub_payload import HASH_LENGTHS
 from governance.catalog.models import Hub, ModelFile, ModelVersion
@@ -206,7 +206,7 @@ def _stored_bytes(sessions) -> int:
     return (stored["total"] or 0) + (completing.aggregate(total=Sum("size"))["total"] or 0)
 
 
-def _lock_owners(*, user, team_id: int | None) -> None:
+def _lock_owners(*, user: User, team_id: int | None) -> None:
     """Serialize quota checks per user and team (always user first, so no deadlock)."""
     get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
     if team_id is not None:
@@ -214,7 +214,12 @@ def _lock_owners(*, user, team_id: int | None) -> None:
 
 
 def _check_quotas(
-    *, user, team_id: int | None, size: int, inflight: bool, exclude: UploadSession | None = None
+    *,
+    user: User,
+    team_id: int | None,
+    size: int,
+    inflight: bool,
+    exclude: UploadSession | None = None,
 ) -> None:
     """Raise QuotaExceeded if ``size`` more bytes would pass a quota of ``user`` or the team.
 
@@ -262,7 +267,7 @@ def _check_quotas(
 
 
 def start_upload(
-    *, user, filename: str, size: int, expected_hashes: Mapping[str, str] | None = None,
+    *, user: User, filename: str, size: int, expected_hashes: Mapping[str, str] | None = None,
     version: ModelVersion | None = None, declared_format: str = "",
 ) -> UploadSession:  # fmt: skip
     """Open a resumable upload of ``size`` bytes (to be attached to ``version`` if given).
