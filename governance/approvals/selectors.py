@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.catalog.models import ModelVersion
+from governance.gates.services import evaluate_gates
 
 from .models import ApprovalPolicy, ModelRequest, Review, Waiver
 
@@ -81,6 +82,13 @@ def policy_satisfied(request: ModelRequest) -> tuple[bool, list[str]]:
             f"{policy.quorum - len(approvals)} more approval(s) (quorum {policy.quorum})"
         )
     return not missing, missing
+
+
+def gate_blockers(request: ModelRequest) -> list[str]:
+    """Why the request's gates do not pass right now, in words ([] when every gate passed or
+    was waived): what refuses an approval, and what the requester and reviewers are shown."""
+    report = evaluate_gates(request.version, intended_use=request.intended_use)
+    return [item.reason for item in report.blocking()]
 
 
 def requests_visible_to(user: User) -> QuerySet[ModelRequest]:

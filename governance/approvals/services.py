@@ -30,7 +30,13 @@ from governance.lifecycle import services as lifecycle
 from governance.scanning.models import Finding
 
 from .models import ModelRequest, Review, Waiver
-from .selectors import files_fingerprint, matching_policy, policy_satisfied, roles_of
+from .selectors import (
+    files_fingerprint,
+    gate_blockers,
+    matching_policy,
+    policy_satisfied,
+    roles_of,
+)
 
 OPEN = (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW)
 
@@ -157,6 +163,15 @@ def review_request(
         if request.policy is None:
             raise Conflict("No approval policy matches this request; an administrator must "
                            "configure one before it can be reviewed.")  # fmt: skip
+        if decision == Review.Decision.APPROVE:
+            blockers = gate_blockers(request)
+            if blockers:
+                # An approval given now would count once the gates pass, behind the reviewer's
+                # back: refuse it, naming what blocks (a waiver, a rescan or a new license).
+                raise Conflict(
+                    "This request cannot be approved while its gates fail: " + "; ".join(blockers),
+                    errors={"gates": blockers},
+                )
         held = roles_of(reviewer, team=request.team)
         required = set(request.policy.required_roles.all())
         candidates = held & required if required else held

@@ -221,12 +221,16 @@ def my_requests(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest
 
 
 def reviewer_queue(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest]:
-    """Requests waiting for this reviewer's decision."""
-    return list(
+    """Requests waiting for this reviewer's decision, each with ``blockers``: why its gates
+    fail now (approve is not offered while there are any)."""
+    queue = list(
         approval_selectors.review_queue(user)
         .select_related("policy")
         .prefetch_related("gate_runs")[:limit]
     )
+    for request in queue:
+        request.blockers = approval_selectors.gate_blockers(request)
+    return queue
 
 
 def active_jobs(user: AbstractBaseUser, *, limit: int = 5) -> QuerySet[ConnectorJob]:

@@ -158,3 +158,22 @@ def test_joining_and_leaving_the_owning_team_grants_and_removes_access(
     assert client_for(company.outsider).get(f"/api/models/{model.pk}/").status_code == 200
     Membership.objects.filter(user=company.outsider, team=company.team).delete()
     assert client_for(company.outsider).get(f"/api/models/{model.pk}/").status_code == 404
+
+
+def test_approving_a_request_whose_gates_fail_is_a_409_listing_the_reasons(
+    company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from tests.api.conftest import assert_problem
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client_for(company.alice).post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
+            format="json",
+        )
+    url = f"/api/requests/{created.json()['id']}/reviews/"
+    refused = client_for(company.sam).post(url, {"decision": "approve"}, format="json")
+    body = assert_problem(refused, 409, "conflict")
+    assert any("t.odd" in reason for reason in body["errors"]["gates"])

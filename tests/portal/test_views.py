@@ -141,3 +141,27 @@ def test_request_and_review_through_the_portal(
     client.force_login(company.alice)
     mine = client.get(reverse("portal:requests")).content.decode()
     assert "Approved" in mine and "sam (Security): Approve" in mine
+
+
+def test_the_queue_does_not_offer_approve_while_gates_fail_and_says_why(
+    client, company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from governance.approvals.services import request_model
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=stored_version(),
+            intended_use="internal-research",
+        )
+    client.force_login(company.sam)
+    queue = client.get(reverse("portal:requests")).content.decode()
+    assert "Approve is not possible while its gates fail" in queue and "t.odd" in queue
+    assert 'value="approve"' not in queue
+    response = client.post(reverse("portal:request-review", args=[request.pk]),
+                           {"decision": "approve"}, follow=True)  # fmt: skip
+    assert "cannot be approved while its gates fail" in response.content.decode()
+    assert not request.reviews.exists()
