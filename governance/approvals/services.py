@@ -204,8 +204,11 @@ def review_request(
 
 
 def withdraw_request(*, request: ModelRequest, actor: User) -> ModelRequest:
+    """The requester (or an administrator) takes back an open request; a decided one stays."""
     with transaction.atomic():
-        request = ModelRequest.objects.select_for_update().get(pk=request.pk)
+        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
+            "version__model", "team"
+        ).get(pk=request.pk)  # fmt: skip
         if actor.pk != request.requester_id and not actor.is_staff:
             raise PermissionDenied("Only the requester can withdraw a request.")
         if request.state not in OPEN:

@@ -206,8 +206,9 @@ def gallery(*, user: AbstractBaseUser, pk: int) -> Gallery | None:
 
 
 def my_requests(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest]:
-    """The requests of the user's teams, newest first, with reviews and gate runs."""
-    return list(
+    """The requests of the user's teams, newest first, with reviews and gate runs; an open one
+    carries ``blockers`` (why its gates fail now) and ``can_withdraw``."""
+    requests = list(
         approval_selectors.requests_visible_to(user)
         .filter(team__memberships__user=user)
         .select_related("policy")
@@ -218,6 +219,11 @@ def my_requests(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest
         .annotate(approvals=Count("reviews", filter=Q(reviews__decision="approve"), distinct=True))
         .distinct()[:limit]
     )
+    for request in requests:
+        is_open = request.state in (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW)
+        request.blockers = approval_selectors.gate_blockers(request) if is_open else []
+        request.can_withdraw = is_open and (user.is_staff or request.requester_id == user.pk)
+    return requests
 
 
 def reviewer_queue(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest]:

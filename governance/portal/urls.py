@@ -27,6 +27,7 @@ portal_patterns = [
     path("versions/<int:pk>/request/", requests.request_version, name="version-request"),
     path("requests/", requests.requests_page, name="requests"),
     path("requests/<int:pk>/review/", requests.review, name="request-review"),
+    path("requests/<int:pk>/withdraw/", requests.withdraw, name="request-withdraw"),
 ]
 
 # Each URL answers htmx with a fragment and a plain browser with a full page.

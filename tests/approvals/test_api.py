@@ -177,3 +177,27 @@ def test_approving_a_request_whose_gates_fail_is_a_409_listing_the_reasons(
     refused = client_for(company.sam).post(url, {"decision": "approve"}, format="json")
     body = assert_problem(refused, 409, "conflict")
     assert any("t.odd" in reason for reason in body["errors"]["gates"])
+
+
+def test_the_requester_sees_gate_reasons_and_withdraws_over_http(
+    company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from tests.api.conftest import assert_problem
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    alice = client_for(company.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = alice.post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
+            format="json",
+        )
+    url = f"/api/requests/{created.json()['id']}/"
+    reasons = alice.get(url).json()["gate_reasons"]
+    assert any("t.odd" in reason for reason in reasons)
+    assert_problem(client_for(company.sam).post(url + "withdraw/"), 403, "permission_denied")
+    withdrawn = alice.post(url + "withdraw/")
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    assert withdrawn.json()["gate_reasons"] == []
+    assert_problem(alice.post(url + "withdraw/"), 409, "conflict")

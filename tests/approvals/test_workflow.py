@@ -266,3 +266,16 @@ def test_approve_is_refused_while_a_gate_fails_and_names_the_reasons(
     services.review_request(request=request, reviewer=company.sam, decision="reject")
     request.refresh_from_db()
     assert request.state == "rejected"
+
+
+def test_only_the_requester_withdraws_an_open_request_and_a_decided_one_stays(
+    company, stored_version, django_capture_on_commit_callbacks
+) -> None:
+    request = request_it(company, stored_version(), django_capture_on_commit_callbacks)
+    with pytest.raises(PermissionDenied):
+        services.withdraw_request(request=request, actor=company.sam)
+    withdrawn = services.withdraw_request(request=request, actor=company.alice)
+    assert withdrawn.state == "withdrawn"
+    assert AuditEntry.objects.filter(action="request.withdrawn", actor=company.alice).exists()
+    with pytest.raises(Conflict, match="already withdrawn"):
+        services.withdraw_request(request=request, actor=company.alice)

@@ -165,3 +165,33 @@ def test_the_queue_does_not_offer_approve_while_gates_fail_and_says_why(
                            {"decision": "approve"}, follow=True)  # fmt: skip
     assert "cannot be approved while its gates fail" in response.content.decode()
     assert not request.reviews.exists()
+
+
+def test_the_requester_sees_why_the_gates_fail_and_withdraws_in_the_portal(
+    client, company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from governance.approvals.services import request_model
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=stored_version(),
+            intended_use="internal-research",
+        )
+    withdraw_url = reverse("portal:request-withdraw", args=[request.pk])
+    client.force_login(company.sam)
+    assert withdraw_url not in client.get(reverse("portal:requests")).content.decode()
+    client.post(withdraw_url)
+    request.refresh_from_db()
+    assert request.state == "in_review", "only the requester may withdraw"
+    client.force_login(company.alice)
+    mine = client.get(reverse("portal:requests")).content.decode()
+    assert "cannot be approved while its gates fail" in mine and "t.odd" in mine
+    assert withdraw_url in mine
+    response = client.post(withdraw_url, follow=True)
+    request.refresh_from_db()
+    assert request.state == "withdrawn"
+    assert withdraw_url not in response.content.decode()

@@ -6,6 +6,7 @@ from governance.gates.models import GateRun
 from governance.scanning.models import Finding
 
 from ..models import ModelRequest, Review, Waiver
+from ..selectors import gate_blockers
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -28,16 +29,24 @@ class ModelRequestSerializer(serializers.ModelSerializer):
     version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     policy = serializers.StringRelatedField(allow_null=True)
     reviews = ReviewSerializer(many=True, read_only=True)
+    gate_reasons = serializers.SerializerMethodField(
+        help_text="Why the gates of this open request fail now (empty when they pass)."
+    )
 
     class Meta:
         model = ModelRequest
         fields = [
             "id", "version", "team", "requester", "intended_use", "justification", "state",
-            "policy", "decision_comment", "reviews", "created_at", "decided_at",
+            "policy", "decision_comment", "gate_reasons", "reviews", "created_at", "decided_at",
         ]  # fmt: skip
         read_only_fields = ["state", "policy", "decision_comment", "created_at", "decided_at"]
         # Duplicates are the service's business (a 409 naming the open request), not a 400.
         validators: list = []
+
+    def get_gate_reasons(self, obj: ModelRequest) -> list[str]:
+        if obj.state not in (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW):
+            return []
+        return gate_blockers(obj)
 
 
 class ReviewCreateSerializer(serializers.Serializer):

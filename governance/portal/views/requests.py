@@ -134,3 +134,19 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         model_request.refresh_from_db()
         messages.success(request, f"Recorded. The request is now {model_request.state}.")
     return redirect(target)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The requester withdraws their own open request."""
+    model_request = get_object_or_404(approval_selectors.requests_visible_to(request.user), pk=pk)
+    back = request.POST.get("back") == "workspace"
+    target = reverse("portal:workspace") + "#management" if back else reverse("portal:requests")
+    try:
+        approvals.withdraw_request(request=model_request, actor=request.user)
+    except HubgateError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Withdrew the request for {model_request.version}.")
+    return redirect(target)
