@@ -26,7 +26,11 @@ from governance.connectors.models import ConnectorJob
 from governance.connectors.selectors import jobs_visible_to
 from governance.discovery import selectors as discovery
 from governance.errors import ValidationFailed
-from governance.licensing.selectors import effective_terms_for
+from governance.licensing.selectors import (
+    effective_terms_for,
+    intended_uses_visible_to,
+    license_verdict,
+)
 from governance.licensing.terms import TERM_LABELS
 from governance.lifecycle.selectors import UsageVerdict, usage_verdict
 from governance.recommendations import selectors as recs
@@ -266,3 +270,16 @@ def scan(user: AbstractBaseUser, pk: int) -> FileScan | None:
 def my_memberships(user: AbstractBaseUser) -> list[Membership]:
     """The user's teams with their role there (and whether the IdP granted it)."""
     return list(user.memberships.select_related("team").order_by("team__name"))
+
+
+def request_license_warning(*, user: AbstractBaseUser, version: ModelVersion, slug: str) -> str:
+    """What the request form warns about when ``version``'s license does not allow the
+    intended use ``slug`` ("" when it does, or for a use the user may not name): the license
+    gate would fail the request."""
+    profile = intended_uses_visible_to(user).filter(slug=slug, active=True).first()
+    if profile is None:
+        return ""
+    status = license_verdict(version=version, profile=profile)
+    if status.passes:
+        return ""
+    return f"The license does not clearly allow {profile.name}: {status.summary()}"

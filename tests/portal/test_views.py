@@ -195,3 +195,28 @@ def test_the_requester_sees_why_the_gates_fail_and_withdraws_in_the_portal(
     request.refresh_from_db()
     assert request.state == "withdrawn"
     assert withdraw_url not in response.content.decode()
+
+
+def test_the_request_form_warns_when_the_intended_use_is_not_license_compliant(
+    client, company, stored_version
+) -> None:
+    version = stored_version(base_model="Flux.1 D")  # non-commercial license
+    client.force_login(company.alice)
+    page = client.get(reverse("portal:workspace") + f"?model={version.model_id}").content.decode()
+    check_url = reverse("portal:version-license-check", args=[version.pk])
+    assert f'hx-get="{check_url}"' in page, "the form asks as the intended use changes"
+    warning = client.get(check_url, {"intended_use": "commercial-products"}).content.decode()
+    assert "license-warning" in warning and "non_compliant" in warning
+    assert (
+        "license-warning"
+        not in client.get(check_url, {"intended_use": "internal-research"}).content.decode()
+    )
+    client.force_login(company.outsider)
+    hidden = stored_version(model__owning_team=company.team, model__visibility="team")
+    assert (
+        client.get(
+            reverse("portal:version-license-check", args=[hidden.pk]),
+            {"intended_use": "commercial-products"},
+        ).status_code
+        == 404
+    )

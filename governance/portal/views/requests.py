@@ -106,6 +106,11 @@ def request_version(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.detail)
         return redirect(back)
     messages.success(request, f"Requested {version} for {created.team}: now {created.state}.")
+    warning = selectors.request_license_warning(
+        user=request.user, version=version, slug=created.intended_use
+    )
+    if warning:
+        messages.warning(request, warning)
     return redirect(reverse("portal:workspace") + f"?model={version.model_id}#management")
 
 
@@ -150,3 +155,15 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Withdrew the request for {model_request.version}.")
     return redirect(target)
+
+
+@login_required
+@require_GET
+def request_license_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request form's warning when the chosen intended use is not license-compliant
+    (htmx swaps it in as the choice changes)."""
+    version = get_object_or_404(catalog.visible_versions(request.user), pk=pk)
+    warning = selectors.request_license_warning(
+        user=request.user, version=version, slug=request.GET.get("intended_use", "")
+    )
+    return render(request, "portal/_license_warning.html", {"warning": warning})
