@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import QueryDict
 
@@ -209,20 +210,21 @@ def gallery(*, user: AbstractBaseUser, pk: int) -> Gallery | None:
                    catalog.can_change_model(user, model), is_favorite(user, model))  # fmt: skip
 
 
-def my_requests(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest]:
-    """The requests of the user's teams, newest first, with reviews and gate runs; an open one
-    carries ``blockers`` (why its gates fail now) and ``can_withdraw``."""
-    requests = list(
+def my_requests(user: AbstractBaseUser, *, page: Any = 1, per_page: int = 20) -> Page:
+    """One page of the requests of the user's teams, newest first, with reviews and gate
+    runs; an open one carries ``blockers`` (why its gates fail now) and ``can_withdraw``."""
+    mine = (
         approval_selectors.requests_visible_to(user)
-        .filter(team__memberships__user=user)
+        .filter(team__in=user.memberships.values("team"))
         .select_related("policy")
         .prefetch_related(
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer", "role")),
             "gate_runs",
         )
         .annotate(approvals=Count("reviews", filter=Q(reviews__decision="approve"), distinct=True))
-        .distinct()[:limit]
+        .order_by("-created_at", "-id")
     )
+    requests = Paginator(mine, per_page).get_page(page)
     for request in requests:
         is_open = request.state in (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW)
         request.blockers = approval_selectors.gate_blockers(request) if is_open else []

@@ -201,3 +201,43 @@ def test_the_requester_sees_gate_reasons_and_withdraws_over_http(
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
     assert withdrawn.json()["gate_reasons"] == []
     assert_problem(alice.post(url + "withdraw/"), 409, "conflict")
+
+
+def test_queues_list_only_requests_the_reviewer_holds_a_required_role_for(
+    company, stored_version, django_capture_on_commit_callbacks
+) -> None:
+    from governance.accounts.models import ReviewerRole, RoleAssignment
+    from governance.approvals import selectors
+    from tests.accounts.factories import MembershipFactory, UserFactory
+
+    teammate = MembershipFactory(team=company.team, user=UserFactory(username="tom")).user
+    brand = ReviewerRole.objects.create(slug="brand", name="Brand")
+    bea = UserFactory(username="bea")
+    RoleAssignment.objects.create(user=bea, role=brand)  # a role no policy requires
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(company.alice).post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
+            format="json",
+        )
+    assert selectors.review_queue(company.sam).count() == 1
+    assert selectors.review_queue(teammate).count() == 0, "a teammate holds no required role"
+    assert selectors.review_queue(bea).count() == 0, "a role the policy does not require"
+    assert selectors.review_queue(company.alice).count() == 0, "never one's own request"
+    assert client_for(bea).get("/api/requests/?queue=mine").json()["count"] == 0
+    assert selectors.pending_review_count(company.lee) == 1
+
+
+def test_request_lists_are_newest_first_and_paginated(company, stored_version) -> None:
+    from governance.approvals.models import ModelRequest
+
+    versions = [stored_version() for _ in range(3)]
+    made = [
+        ModelRequest.objects.create(version=v, team=company.team, requester=company.alice,
+                                    intended_use="internal-research", state="in_review")
+        for v in versions
+    ]  # fmt: skip
+    body = client_for(company.alice).get("/api/requests/", {"page_size": 2}).json()
+    assert body["count"] == 3
+    ids = [r["id"] for r in body["results"]]
+    assert ids == [made[2].pk, made[1].pk]

@@ -220,3 +220,39 @@ def test_the_request_form_warns_when_the_intended_use_is_not_license_compliant(
         ).status_code
         == 404
     )
+
+
+def test_my_teams_requests_are_newest_first_and_paginated_and_reviewers_see_a_count(
+    client, company, stored_version
+) -> None:
+    from governance.approvals.models import ModelRequest
+
+    made = [
+        ModelRequest.objects.create(
+            version=stored_version(model__name=f"Model {i:02}"),
+            team=company.team,
+            requester=company.alice,
+            intended_use="internal-research",
+            state="in_review",
+            policy=company.policy,
+        )
+        for i in range(22)
+    ]
+    client.force_login(company.alice)
+    first = client.get(reverse("portal:requests")).content.decode()
+    assert "Model 21" in first and "Model 02" in first and "Model 01" not in first
+    assert first.index("Model 21") < first.index("Model 20"), "newest first"
+    assert 'data-testid="pending-reviews"' not in first, "alice reviews nothing"
+    second = client.get(reverse("portal:requests"), {"mine_page": 2}).content.decode()
+    assert "Model 01" in second and "Model 00" in second and "Model 21" not in second
+    client.force_login(company.sam)
+    page = client.get(reverse("portal:workspace")).content.decode()
+    assert (
+        f'data-testid="pending-reviews" title="Requests waiting for your review">{len(made)}'
+        in page
+    )
+    client.force_login(company.outsider)
+    assert (
+        'data-testid="pending-reviews"'
+        not in client.get(reverse("portal:workspace")).content.decode()
+    )

@@ -40,8 +40,10 @@ class ModelRequestViewSet(
             "reviews__reviewer", "reviews__role"
         )
         if self.request.query_params.get("queue") == "mine":
-            queryset = queryset & selectors.review_queue(self.request.user)
-        return queryset
+            queryset = queryset.filter(
+                pk__in=selectors.review_queue(self.request.user).values("pk")
+            )
+        return queryset.order_by("-created_at", "-id")
 
     @idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -89,9 +91,11 @@ class WaiverViewSet(
     filterset_fields = ["version", "code", "scanner"]
 
     def get_queryset(self):
-        return Waiver.objects.filter(
-            version__in=visible_versions(self.request.user)
-        ).select_related("granted_by", "role")
+        return (
+            Waiver.objects.filter(version__in=visible_versions(self.request.user))
+            .select_related("granted_by", "role")
+            .order_by("-granted_at", "-id")
+        )
 
     @idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
