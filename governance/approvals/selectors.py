@@ -9,7 +9,7 @@ from django.db.models import Exists, Q, QuerySet
 
 from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.catalog.models import ModelVersion
-from governance.gates.services import evaluate_gates
+from governance.gates.services import GateReport, evaluate_gates
 
 from .models import ApprovalPolicy, ModelRequest, Review, Waiver
 
@@ -84,11 +84,20 @@ def policy_satisfied(request: ModelRequest) -> tuple[bool, list[str]]:
     return not missing, missing
 
 
+def gate_report(request: ModelRequest) -> GateReport:
+    """Every gate's answer for the request's version and intended use, now."""
+    return evaluate_gates(request.version, intended_use=request.intended_use)
+
+
 def gate_blockers(request: ModelRequest) -> list[str]:
     """Why the request's gates do not pass right now, in words ([] when every gate passed or
     was waived): what refuses an approval, and what the requester and reviewers are shown."""
-    report = evaluate_gates(request.version, intended_use=request.intended_use)
-    return [item.reason for item in report.blocking()]
+    return [item.reason for item in gate_report(request).blocking()]
+
+
+def can_waive(user: User) -> bool:
+    """Whether ``user`` holds a reviewer role that may grant and revoke waivers."""
+    return any(role.can_waive for role in roles_of(user))
 
 
 def requests_visible_to(user: User) -> QuerySet[ModelRequest]:

@@ -240,8 +240,15 @@ def reviewer_queue(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequ
         .select_related("policy")
         .prefetch_related("gate_runs")[:limit]
     )
+    waiver = approval_selectors.can_waive(user) if queue else False
     for request in queue:
-        request.blockers = approval_selectors.gate_blockers(request)
+        report = approval_selectors.gate_report(request)
+        request.blockers = [item.reason for item in report.blocking()]
+        # What a waiving reviewer may act on here: waivable failing findings, live waivers.
+        request.waivable, request.waived = [], []
+        if waiver:
+            request.waivable = [i for i in report.blocking() if i.waivable and i.finding_id]
+            request.waived = [i for i in report.items if i.status == "waived" and i.waiver_id]
     return queue
 
 

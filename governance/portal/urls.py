@@ -33,6 +33,8 @@ portal_patterns = [
     path("requests/", requests.requests_page, name="requests"),
     path("requests/<int:pk>/review/", requests.review, name="request-review"),
     path("requests/<int:pk>/withdraw/", requests.withdraw, name="request-withdraw"),
+    path("requests/<int:pk>/waivers/", requests.waive, name="request-waive"),
+    path("waivers/<int:pk>/revoke/", requests.revoke_waiver, name="waiver-revoke"),
 ]
 
 # Each URL answers htmx with a fragment and a plain browser with a full page.

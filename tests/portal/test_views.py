@@ -256,3 +256,49 @@ def test_my_teams_requests_are_newest_first_and_paginated_and_reviewers_see_a_co
         'data-testid="pending-reviews"'
         not in client.get(reverse("portal:workspace")).content.decode()
     )
+
+
+def test_a_waiving_reviewer_grants_and_revokes_a_waiver_from_the_queue(
+    client, company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.approvals.models import Waiver
+    from governance.approvals.services import request_model
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=stored_version(),
+            intended_use="internal-research",
+        )
+    waive_url = reverse("portal:request-waive", args=[request.pk])
+    client.force_login(company.lee)  # legal: may not waive
+    assert waive_url not in client.get(reverse("portal:requests")).content.decode()
+    client.force_login(company.sam)
+    queue = client.get(reverse("portal:requests")).content.decode()
+    assert waive_url in queue and "Waive: [medium] t.odd" in queue
+    finding = request.version.files.get().blob.current_scan.findings.get(scanner="medium")
+    until = (timezone.localdate() + timedelta(days=7)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(waive_url, {"finding": finding.pk, "justification": "benign, checked",
+                                "scope": "studio", "expires_on": until})  # fmt: skip
+    waiver = Waiver.objects.get()
+    assert (waiver.granted_by, waiver.code) == (company.sam, "t.odd")
+    queue = client.get(reverse("portal:requests")).content.decode()
+    revoke_url = reverse("portal:waiver-revoke", args=[waiver.pk])
+    assert revoke_url in queue and 'value="approve"' in queue, "the waiver unblocks approve"
+    client.force_login(company.lee)
+    client.post(revoke_url)
+    waiver.refresh_from_db()
+    assert waiver.revoked_at is None, "only a waiving role revokes"
+    client.force_login(company.sam)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(revoke_url)
+    waiver.refresh_from_db()
+    assert waiver.revoked_at is not None

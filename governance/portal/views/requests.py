@@ -16,13 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance.approvals import selectors as approval_selectors
 from governance.approvals import services as approvals
+from governance.approvals.models import Waiver
 from governance.catalog import selectors as catalog
 from governance.connectors import services as connectors
 from governance.connectors.models import ConnectorJob
-from governance.errors import HubgateError
+from governance.errors import HubgateError, NotFound
+from governance.scanning.models import Finding
 
 from .. import selectors
-from ..forms import ImportForm, RequestForm, ReviewForm
+from ..forms import ImportForm, RequestForm, ReviewForm, WaiverForm
 from ..htmx import is_htmx
 from .workspace import management_context, workspace
 
@@ -167,3 +169,47 @@ def request_license_check(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user, version=version, slug=request.GET.get("intended_use", "")
     )
     return render(request, "portal/_license_warning.html", {"warning": warning})
+
+
+@login_required
+@require_POST
+def waive(request: HttpRequest, pk: int) -> HttpResponse:
+    """A waiving reviewer waives one failing finding of the request's version (the waiver
+    service checks the role, the severity, the justification and the expiry)."""
+    model_request = get_object_or_404(approval_selectors.requests_visible_to(request.user), pk=pk)
+    form = WaiverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a justification, a scope and an expiry date.")
+        return redirect(reverse("portal:requests"))
+    finding = Finding.objects.filter(pk=form.cleaned_data["finding"]).first()
+    try:
+        if finding is None:
+            raise NotFound("No such finding.")
+        approvals.grant_waiver(
+            version=model_request.version,
+            finding=finding,
+            granted_by=request.user,
+            justification=form.cleaned_data["justification"],
+            scope=form.cleaned_data["scope"],
+            expires_at=form.expires_at(),
+        )
+    except HubgateError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Waived {finding.code} on {model_request.version}.")
+    return redirect(reverse("portal:requests"))
+
+
+@login_required
+@require_POST
+def revoke_waiver(request: HttpRequest, pk: int) -> HttpResponse:
+    """A waiving reviewer revokes a live waiver; its finding blocks again."""
+    visible = Waiver.objects.filter(version__in=catalog.visible_versions(request.user))
+    waiver = get_object_or_404(visible, pk=pk)
+    try:
+        approvals.revoke_waiver(waiver=waiver, actor=request.user)
+    except HubgateError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Revoked the waiver of {waiver.code}.")
+    return redirect(reverse("portal:requests"))
