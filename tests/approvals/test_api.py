@@ -241,3 +241,34 @@ def test_request_lists_are_newest_first_and_paginated(company, stored_version) -
     assert body["count"] == 3
     ids = [r["id"] for r in body["results"]]
     assert ids == [made[2].pk, made[1].pk]
+
+
+@pytest.mark.parametrize("url", ["/api/requests/", "/api/waivers/"])
+def test_the_browsable_api_forms_list_no_version_the_user_may_not_see(
+    company, private_model, client, settings, url
+) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_RENDERER_CLASSES": [
+            "rest_framework.renderers.JSONRenderer",
+            "rest_framework.renderers.BrowsableAPIRenderer",
+        ],
+    }
+    model, version = private_model
+    client.force_login(company.outsider)
+    page = client.get(url, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and "<form" in page.content.decode()
+    assert model.name not in page.content.decode()
+    assert f'value="{version.pk}"' not in page.content.decode()
+    client.force_login(company.alice)  # the owning team still gets its own version offered
+    assert model.name in client.get(url, HTTP_ACCEPT="text/html").content.decode()
+
+
+def test_a_private_version_is_answered_like_a_missing_one(company, private_model) -> None:
+    _model, version = private_model
+    outsider = client_for(company.outsider)
+    body = {"team": "research", "intended_use": "internal-research"}
+    private = outsider.post("/api/requests/", {**body, "version": version.pk}, format="json")
+    missing = outsider.post("/api/requests/", {**body, "version": 999999}, format="json")
+    assert private.status_code == missing.status_code == 404
+    assert private.json() == missing.json()
