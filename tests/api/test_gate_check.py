@@ -119,3 +119,22 @@ def test_the_answer_is_rendered_exactly_as_its_documented_serializer_would(world
     reasons = [r for item in rendered["items"] for r in item["reasons"]]
     assert any(r["sunset_at"] for r in reasons) and any(r["expires_at"] for r in reasons)
     assert any(item["usage_event_id"] for item in rendered["items"])
+
+
+def test_a_deprecated_version_fails_the_check_once_its_sunset_passes_without_beat(world) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    deprecated = world.versions["deprecated"]
+    body = {"profile": PROFILE, "items": [{"hash": world.sha256("deprecated")}]}
+    client = bearer(world.ci_key)
+    before = client.post(URL, body, format="json").json()
+    assert before["outcome"] == "pass", before  # and its verdict is stored
+    sunset = deprecated.deprecation.sunset_at
+    with time_machine.travel(sunset + timedelta(minutes=1), tick=False):
+        after = client.post(URL, body, format="json").json()
+    assert after["outcome"] == "fail", after
+    assert after["items"][0]["reasons"][0]["code"] == "retired"
+    deprecated.refresh_from_db()
+    assert deprecated.state == "deprecated", "beat did not run: the check alone refuses"
