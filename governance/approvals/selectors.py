@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.catalog.models import ModelVersion
+from governance.gates.services import GateReport, evaluate_gates
 
 from .models import ApprovalPolicy, ModelRequest, Review, Waiver
 
@@ -83,6 +84,22 @@ def policy_satisfied(request: ModelRequest) -> tuple[bool, list[str]]:
     return not missing, missing
 
 
+def gate_report(request: ModelRequest) -> GateReport:
+    """Every gate's answer for the request's version and intended use, now."""
+    return evaluate_gates(request.version, intended_use=request.intended_use)
+
+
+def gate_blockers(request: ModelRequest) -> list[str]:
+    """Why the request's gates do not pass right now, in words ([] when every gate passed or
+    was waived): what refuses an approval, and what the requester and reviewers are shown."""
+    return [item.reason for item in gate_report(request).blocking()]
+
+
+def can_waive(user: User) -> bool:
+    """Whether ``user`` holds a reviewer role that may grant and revoke waivers."""
+    return any(role.can_waive for role in roles_of(user))
+
+
 def requests_visible_to(user: User) -> QuerySet[ModelRequest]:
     """Staff see all; reviewers see the requests they may review; members their teams'."""
     requests = ModelRequest.objects.select_related("version__model", "team", "requester")
@@ -100,10 +117,33 @@ def requests_visible_to(user: User) -> QuerySet[ModelRequest]:
 
 
 def review_queue(user: User) -> QuerySet[ModelRequest]:
-    """Requests in review that ``user`` could approve now (never their own)."""
+    """Requests in review that ``user`` can act on, newest first: they hold a role the
+    request's policy requires (a team-scoped role as a lead of the requesting team; any role
+    where the policy names none), they did not ask for it (separation of duties) and have not
+    reviewed it yet. Staff see every request, but review only in the roles they hold."""
+    if not user.is_authenticated:
+        return ModelRequest.objects.none()
+    # One query: the badge on every page counts it.
+    global_roles = ReviewerRole.objects.filter(assignments__user=user, team_scoped=False)
+    led_teams = Membership.objects.filter(user=user, role=Membership.Role.LEAD).values("team")
+    can_act = Q(policy__required_roles__in=global_roles.values("pk")) | Q(
+        team__in=led_teams, policy__required_roles__team_scoped=True
+    )
+    # A policy naming no role takes any role the reviewer holds for the requesting team.
+    holds_a_role = Q(Exists(global_roles)) | (
+        Q(team__in=led_teams) & Q(Exists(ReviewerRole.objects.filter(team_scoped=True)))
+    )
+    can_act |= Q(policy__isnull=False, policy__required_roles__isnull=True) & holds_a_role
     return (
-        requests_visible_to(user)
-        .filter(state=ModelRequest.State.IN_REVIEW)
+        ModelRequest.objects.select_related("version__model", "team", "requester")
+        .filter(can_act, state=ModelRequest.State.IN_REVIEW)
         .exclude(requester=user)
         .exclude(reviews__reviewer=user)
+        .distinct()
+        .order_by("-created_at", "-id")
     )
+
+
+def pending_review_count(user: User) -> int:
+    """How many requests wait for ``user``'s review (the portal's top-bar badge)."""
+    return review_queue(user).count()

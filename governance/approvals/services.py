@@ -35,7 +35,13 @@ from governance.scanning.models import Finding
 
 from .compliance import affected_requests, request_license_status
 from .models import ModelRequest, Review, Waiver
-from .selectors import files_fingerprint, matching_policy, policy_satisfied, roles_of
+from .selectors import (
+    files_fingerprint,
+    gate_blockers,
+    matching_policy,
+    policy_satisfied,
+    roles_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +170,15 @@ def review_request(
         if request.policy is None:
             raise Conflict("No approval policy matches this request; an administrator must "
                            "configure one before it can be reviewed.")  # fmt: skip
+        if decision == Review.Decision.APPROVE:
+            blockers = gate_blockers(request)
+            if blockers:
+                # An approval given now would count once the gates pass, behind the reviewer's
+                # back: refuse it, naming what blocks (a waiver, a rescan or a new license).
+                raise Conflict(
+                    "This request cannot be approved while its gates fail: " + "; ".join(blockers),
+                    errors={"gates": blockers},
+                )
         held = roles_of(reviewer, team=request.team)
         required = set(request.policy.required_roles.all())
         candidates = held & required if required else held
@@ -196,8 +211,11 @@ def review_request(
 
 
 def withdraw_request(*, request: ModelRequest, actor: User) -> ModelRequest:
+    """The requester (or an administrator) takes back an open request; a decided one stays."""
     with transaction.atomic():
-        request = ModelRequest.objects.select_for_update().get(pk=request.pk)
+        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
+            "version__model", "team"
+        ).get(pk=request.pk)  # fmt: skip
         if actor.pk != request.requester_id and not actor.is_staff:
             raise PermissionDenied("Only the requester can withdraw a request.")
         if request.state not in OPEN:

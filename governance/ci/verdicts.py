@@ -94,8 +94,11 @@ class VersionVerdict:
 
     @property
     def valid_until(self) -> datetime | None:
-        """When the first waiver or license decision this rests on expires."""
+        """When the first waiver or license decision this rests on expires, or the sunset
+        comes (from then on the version is retired, whatever beat has done)."""
         expiries = [parse_datetime(i.expires_at) for i in self.gate_items if i.expires_at]
+        if self.sunset_at and not self.refusal:
+            expiries.append(parse_datetime(self.sunset_at))
         return min((e for e in expiries if e is not None), default=None)
 
     def as_json(self) -> dict:
@@ -132,7 +135,7 @@ def evaluators_fingerprint() -> str:
 
 def compute_verdict(version: ModelVersion, profile: str, now: datetime) -> VersionVerdict:
     """The verdict from the inputs themselves (about ten queries): the slow path."""
-    state = usage_verdict(_ANYONE, version)
+    state = usage_verdict(_ANYONE, version, at=now)
     approvals = ModelRequest.objects.filter(
         version=version, intended_use=profile, state=ModelRequest.State.APPROVED
     ).order_by("-decided_at", "-id")
@@ -147,7 +150,7 @@ def compute_verdict(version: ModelVersion, profile: str, now: datetime) -> Versi
         state=version.state,
         refusal="" if state.allowed else state.reason,
         refusal_status=state.status,
-        not_yours=usage_verdict(_NOBODY, version).reason if state.allowed else "",
+        not_yours=usage_verdict(_NOBODY, version, at=now).reason if state.allowed else "",
         deprecation_warning=state.warning,
         sunset_at=deprecation.sunset_at.isoformat()
         if deprecation and deprecation.sunset_at

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from governance.accounts.models import Membership
 from governance.catalog.models import ModelVersion
@@ -37,11 +39,25 @@ def deprecation_warning(version: ModelVersion) -> str:
     return "; ".join(parts) + "."
 
 
-def usage_verdict(user, version: ModelVersion) -> UsageVerdict:
-    """Whether ``user`` may use ``version``: approved (or deprecated, with a warning) for one
-    of their teams; retired versions never."""
+def past_sunset(version: ModelVersion, at: datetime | None = None) -> bool:
+    """Whether ``version`` is deprecated and its sunset date has passed at ``at`` (now): it is
+    retired for every use from that moment, whether or not beat has retired it yet."""
+    deprecation = getattr(version, "deprecation", None)
+    if version.state != S.DEPRECATED or deprecation is None or deprecation.sunset_at is None:
+        return False
+    return deprecation.sunset_at <= (at or timezone.now())
+
+
+def usage_verdict(user, version: ModelVersion, *, at: datetime | None = None) -> UsageVerdict:
+    """Whether ``user`` may use ``version`` at ``at`` (now): approved (or deprecated, with a
+    warning) for one of their teams; retired versions never, nor deprecated ones past their
+    sunset date."""
     if version.state == S.RETIRED:
         return UsageVerdict(False, 410, f"{version} is retired and may no longer be used.")
+    if past_sunset(version, at):
+        sunset = version.deprecation.sunset_at
+        return UsageVerdict(False, 410, f"{version} is retired: its sunset date, "
+                            f"{sunset:%Y-%m-%d %H:%M %Z}, has passed.")  # fmt: skip
     if version.state not in (S.APPROVED, S.DEPRECATED):
         return UsageVerdict(
             False, 403, f"{version} is {version.get_state_display().lower()}, not approved."

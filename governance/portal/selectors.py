@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import QueryDict
 
@@ -26,7 +27,11 @@ from governance.connectors.models import ConnectorJob
 from governance.connectors.selectors import jobs_visible_to
 from governance.discovery import selectors as discovery
 from governance.errors import ValidationFailed
-from governance.licensing.selectors import effective_terms_for
+from governance.licensing.selectors import (
+    effective_terms_for,
+    intended_uses_visible_to,
+    license_verdict,
+)
 from governance.licensing.terms import TERM_LABELS
 from governance.lifecycle.selectors import UsageVerdict, usage_verdict
 from governance.recommendations import selectors as recs
@@ -205,28 +210,46 @@ def gallery(*, user: AbstractBaseUser, pk: int) -> Gallery | None:
                    catalog.can_change_model(user, model), is_favorite(user, model))  # fmt: skip
 
 
-def my_requests(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest]:
-    """The requests of the user's teams, newest first, with reviews and gate runs."""
-    return list(
+def my_requests(user: AbstractBaseUser, *, page: Any = 1, per_page: int = 20) -> Page:
+    """One page of the requests of the user's teams, newest first, with reviews and gate
+    runs; an open one carries ``blockers`` (why its gates fail now) and ``can_withdraw``."""
+    mine = (
         approval_selectors.requests_visible_to(user)
-        .filter(team__memberships__user=user)
+        .filter(team__in=user.memberships.values("team"))
         .select_related("policy")
         .prefetch_related(
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer", "role")),
             "gate_runs",
         )
         .annotate(approvals=Count("reviews", filter=Q(reviews__decision="approve"), distinct=True))
-        .distinct()[:limit]
+        .order_by("-created_at", "-id")
     )
+    requests = Paginator(mine, per_page).get_page(page)
+    for request in requests:
+        is_open = request.state in (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW)
+        request.blockers = approval_selectors.gate_blockers(request) if is_open else []
+        request.can_withdraw = is_open and (user.is_staff or request.requester_id == user.pk)
+    return requests
 
 
 def reviewer_queue(user: AbstractBaseUser, *, limit: int = 20) -> list[ModelRequest]:
-    """Requests waiting for this reviewer's decision."""
-    return list(
+    """Requests waiting for this reviewer's decision, each with ``blockers``: why its gates
+    fail now (approve is not offered while there are any)."""
+    queue = list(
         approval_selectors.review_queue(user)
         .select_related("policy")
         .prefetch_related("gate_runs")[:limit]
     )
+    waiver = approval_selectors.can_waive(user) if queue else False
+    for request in queue:
+        report = approval_selectors.gate_report(request)
+        request.blockers = [item.reason for item in report.blocking()]
+        # What a waiving reviewer may act on here: waivable failing findings, live waivers.
+        request.waivable, request.waived = [], []
+        if waiver:
+            request.waivable = [i for i in report.blocking() if i.waivable and i.finding_id]
+            request.waived = [i for i in report.items if i.status == "waived" and i.waiver_id]
+    return queue
 
 
 def active_jobs(user: AbstractBaseUser, *, limit: int = 5) -> QuerySet[ConnectorJob]:
@@ -256,3 +279,16 @@ def scan(user: AbstractBaseUser, pk: int) -> FileScan | None:
 def my_memberships(user: AbstractBaseUser) -> list[Membership]:
     """The user's teams with their role there (and whether the IdP granted it)."""
     return list(user.memberships.select_related("team").order_by("team__name"))
+
+
+def request_license_warning(*, user: AbstractBaseUser, version: ModelVersion, slug: str) -> str:
+    """What the request form warns about when ``version``'s license does not allow the
+    intended use ``slug`` ("" when it does, or for a use the user may not name): the license
+    gate would fail the request."""
+    profile = intended_uses_visible_to(user).filter(slug=slug, active=True).first()
+    if profile is None:
+        return ""
+    status = license_verdict(version=version, profile=profile)
+    if status.passes:
+        return ""
+    return f"The license does not clearly allow {profile.name}: {status.summary()}"

@@ -25,8 +25,16 @@ portal_patterns = [
     path("status/jobs/<int:pk>/", requests.work_status, {"kind": "job"}, name="job-status"),
     path("status/scans/<int:pk>/", requests.work_status, {"kind": "scan"}, name="scan-status"),
     path("versions/<int:pk>/request/", requests.request_version, name="version-request"),
+    path(
+        "versions/<int:pk>/license-check/",
+        requests.request_license_check,
+        name="version-license-check",
+    ),
     path("requests/", requests.requests_page, name="requests"),
     path("requests/<int:pk>/review/", requests.review, name="request-review"),
+    path("requests/<int:pk>/withdraw/", requests.withdraw, name="request-withdraw"),
+    path("requests/<int:pk>/waivers/", requests.waive, name="request-waive"),
+    path("waivers/<int:pk>/revoke/", requests.revoke_waiver, name="waiver-revoke"),
 ]
 
 # Each URL answers htmx with a fragment and a plain browser with a full page.

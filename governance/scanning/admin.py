@@ -22,6 +22,9 @@ class FileScanAdmin(RecordAdmin):
     inlines = [FindingInline]
     actions = ["rescan"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a rescan supersedes a scan; its record stays
+
     @admin.action(description="Scan these files again")
     def rescan(self, request, queryset) -> None:
         queued = sum(queue_scan(blob=scan.blob, force=True) is not None for scan in queryset)
@@ -34,3 +37,8 @@ class FindingAdmin(RecordAdmin):
     list_filter = ["severity", "scanner"]
     search_fields = ["code", "message", "member", "scan__blob__sha256"]
     list_select_related = ["scan"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Nobody deletes a finding, administrators included: a rescan supersedes it, and a
+        # non-critical one is waived (with a justification and an expiry) by a reviewer.
+        return False

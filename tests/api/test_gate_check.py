@@ -169,3 +169,22 @@ def test_the_usage_model_refuses_a_script_url_whoever_writes_it(world) -> None:
             version=version,
             metadata={"pipeline_url": "javascript:alert(1)"},
         )
+
+
+def test_a_deprecated_version_fails_the_check_once_its_sunset_passes_without_beat(world) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    deprecated = world.versions["deprecated"]
+    body = {"profile": PROFILE, "items": [{"hash": world.sha256("deprecated")}]}
+    client = bearer(world.ci_key)
+    before = client.post(URL, body, format="json").json()
+    assert before["outcome"] == "pass", before  # and its verdict is stored
+    sunset = deprecated.deprecation.sunset_at
+    with time_machine.travel(sunset + timedelta(minutes=1), tick=False):
+        after = client.post(URL, body, format="json").json()
+    assert after["outcome"] == "fail", after
+    assert after["items"][0]["reasons"][0]["code"] == "retired"
+    deprecated.refresh_from_db()
+    assert deprecated.state == "deprecated", "beat did not run: the check alone refuses"

@@ -158,3 +158,117 @@ def test_joining_and_leaving_the_owning_team_grants_and_removes_access(
     assert client_for(company.outsider).get(f"/api/models/{model.pk}/").status_code == 200
     Membership.objects.filter(user=company.outsider, team=company.team).delete()
     assert client_for(company.outsider).get(f"/api/models/{model.pk}/").status_code == 404
+
+
+def test_approving_a_request_whose_gates_fail_is_a_409_listing_the_reasons(
+    company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from tests.api.conftest import assert_problem
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client_for(company.alice).post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
+            format="json",
+        )
+    url = f"/api/requests/{created.json()['id']}/reviews/"
+    refused = client_for(company.sam).post(url, {"decision": "approve"}, format="json")
+    body = assert_problem(refused, 409, "conflict")
+    assert any("t.odd" in reason for reason in body["errors"]["gates"])
+
+
+def test_the_requester_sees_gate_reasons_and_withdraws_over_http(
+    company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from tests.api.conftest import assert_problem
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    alice = client_for(company.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = alice.post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
+            format="json",
+        )
+    url = f"/api/requests/{created.json()['id']}/"
+    reasons = alice.get(url).json()["gate_reasons"]
+    assert any("t.odd" in reason for reason in reasons)
+    assert_problem(client_for(company.sam).post(url + "withdraw/"), 403, "permission_denied")
+    withdrawn = alice.post(url + "withdraw/")
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    assert withdrawn.json()["gate_reasons"] == []
+    assert_problem(alice.post(url + "withdraw/"), 409, "conflict")
+
+
+def test_queues_list_only_requests_the_reviewer_holds_a_required_role_for(
+    company, stored_version, django_capture_on_commit_callbacks
+) -> None:
+    from governance.accounts.models import ReviewerRole, RoleAssignment
+    from governance.approvals import selectors
+    from tests.accounts.factories import MembershipFactory, UserFactory
+
+    teammate = MembershipFactory(team=company.team, user=UserFactory(username="tom")).user
+    brand = ReviewerRole.objects.create(slug="brand", name="Brand")
+    bea = UserFactory(username="bea")
+    RoleAssignment.objects.create(user=bea, role=brand)  # a role no policy requires
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(company.alice).post(
+            "/api/requests/",
+            {"version": stored_version().pk, "team": "studio", "intended_use": "internal-research"},
+            format="json",
+        )
+    assert selectors.review_queue(company.sam).count() == 1
+    assert selectors.review_queue(teammate).count() == 0, "a teammate holds no required role"
+    assert selectors.review_queue(bea).count() == 0, "a role the policy does not require"
+    assert selectors.review_queue(company.alice).count() == 0, "never one's own request"
+    assert client_for(bea).get("/api/requests/?queue=mine").json()["count"] == 0
+    assert selectors.pending_review_count(company.lee) == 1
+
+
+def test_request_lists_are_newest_first_and_paginated(company, stored_version) -> None:
+    from governance.approvals.models import ModelRequest
+
+    versions = [stored_version() for _ in range(3)]
+    made = [
+        ModelRequest.objects.create(version=v, team=company.team, requester=company.alice,
+                                    intended_use="internal-research", state="in_review")
+        for v in versions
+    ]  # fmt: skip
+    body = client_for(company.alice).get("/api/requests/", {"page_size": 2}).json()
+    assert body["count"] == 3
+    ids = [r["id"] for r in body["results"]]
+    assert ids == [made[2].pk, made[1].pk]
+
+
+@pytest.mark.parametrize("url", ["/api/requests/", "/api/waivers/"])
+def test_the_browsable_api_forms_list_no_version_the_user_may_not_see(
+    company, private_model, client, settings, url
+) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_RENDERER_CLASSES": [
+            "rest_framework.renderers.JSONRenderer",
+            "rest_framework.renderers.BrowsableAPIRenderer",
+        ],
+    }
+    model, version = private_model
+    client.force_login(company.outsider)
+    page = client.get(url, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and "<form" in page.content.decode()
+    assert model.name not in page.content.decode()
+    assert f'value="{version.pk}"' not in page.content.decode()
+    client.force_login(company.alice)  # the owning team still gets its own version offered
+    assert model.name in client.get(url, HTTP_ACCEPT="text/html").content.decode()
+
+
+def test_a_private_version_is_answered_like_a_missing_one(company, private_model) -> None:
+    _model, version = private_model
+    outsider = client_for(company.outsider)
+    body = {"team": "research", "intended_use": "internal-research"}
+    private = outsider.post("/api/requests/", {**body, "version": version.pk}, format="json")
+    missing = outsider.post("/api/requests/", {**body, "version": 999999}, format="json")
+    assert private.status_code == missing.status_code == 404
+    assert private.json() == missing.json()

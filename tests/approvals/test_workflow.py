@@ -152,7 +152,9 @@ def test_a_finding_blocks_approval_until_waived_and_an_expired_waiver_reblocks(
     plugin(MediumFinding(), name="medium")
     version = stored_version()
     request = request_it(company, version, django_capture_on_commit_callbacks)
-    approve_by_both(company, request, django_capture_on_commit_callbacks)
+    with pytest.raises(Conflict, match="gates fail"):
+        services.review_request(request=request, reviewer=company.sam, decision="approve")
+    request.refresh_from_db()
     assert request.state == "in_review", "an open finding blocks approval"
     finding = version.files.get().blob.current_scan.findings.get(scanner="medium")
     with pytest.raises(PermissionDenied, match="no reviewer role that may grant"):
@@ -165,8 +167,10 @@ def test_a_finding_blocks_approval_until_waived_and_an_expired_waiver_reblocks(
                               scope="studio, image generation only",
                               expires_at=timezone.now() + timedelta(days=7))  # fmt: skip
     request.refresh_from_db()
+    assert request.state == "in_review", "the waiver alone approves nothing"
+    approve_by_both(company, request, django_capture_on_commit_callbacks)
+    assert (request.state, request.version.state) == ("approved", S.APPROVED)
     version.refresh_from_db()
-    assert (request.state, version.state) == ("approved", S.APPROVED)
     # A week later: the waiver's time is up.
     Waiver.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -247,3 +251,31 @@ def test_one_open_request_per_team_version_and_use(
     with pytest.raises(Conflict, match="already has an open request"):
         request_it(company, version, django_capture_on_commit_callbacks)
     assert ModelRequest.objects.count() == 1
+
+
+def test_approve_is_refused_while_a_gate_fails_and_names_the_reasons(
+    company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    plugin(MediumFinding(), name="medium")
+    request = request_it(company, stored_version(), django_capture_on_commit_callbacks)
+    with pytest.raises(Conflict) as refused:
+        services.review_request(request=request, reviewer=company.sam, decision="approve")
+    assert any("t.odd" in reason for reason in refused.value.errors["gates"])
+    assert not request.reviews.exists(), "a refused approval leaves no review behind"
+    # Rejecting stays possible: a reviewer may always say no.
+    services.review_request(request=request, reviewer=company.sam, decision="reject")
+    request.refresh_from_db()
+    assert request.state == "rejected"
+
+
+def test_only_the_requester_withdraws_an_open_request_and_a_decided_one_stays(
+    company, stored_version, django_capture_on_commit_callbacks
+) -> None:
+    request = request_it(company, stored_version(), django_capture_on_commit_callbacks)
+    with pytest.raises(PermissionDenied):
+        services.withdraw_request(request=request, actor=company.sam)
+    withdrawn = services.withdraw_request(request=request, actor=company.alice)
+    assert withdrawn.state == "withdrawn"
+    assert AuditEntry.objects.filter(action="request.withdrawn", actor=company.alice).exists()
+    with pytest.raises(Conflict, match="already withdrawn"):
+        services.withdraw_request(request=request, actor=company.alice)

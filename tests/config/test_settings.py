@@ -147,3 +147,20 @@ def test_a_fresh_checkout_gets_its_sqlite_directory(tmp_path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (var / "hubgate.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_production_serves_no_browsable_api() -> None:
+    code = (
+        "from django.conf import settings; "
+        "print(settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        DJANGO_SECRET_KEY=GOOD_SECRET,
+        DJANGO_ALLOWED_HOSTS="hubgate.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "JSONRenderer" in result.stdout and "BrowsableAPIRenderer" not in result.stdout

@@ -70,8 +70,11 @@ def test_a_non_compliant_request_is_blocked_and_cannot_be_waived_or_decided(
     items = license_items(request)
     assert items and all(i["status"] == "failed" and not i["waivable"] for i in items)
     assert any("§1(c)" in i["reason"] for i in items)
-    request = approve_by_both(company, request, django_capture_on_commit_callbacks)
-    assert (request.state, request.version.state) == ("in_review", S.IN_REVIEW)
+    with pytest.raises(Conflict, match="gates fail"):
+        approve_by_both(company, request, django_capture_on_commit_callbacks)
+    request.refresh_from_db()
+    version.refresh_from_db()
+    assert (request.state, version.state) == ("in_review", S.IN_REVIEW)
     assert not usage_verdict(company.alice, version).allowed
     with pytest.raises(Conflict, match="cannot change that"):
         decide(company, version, justification="we asked BFL")
@@ -82,7 +85,9 @@ def _needs_review(company, stored_version, capture):
     version = stored_version(base_model="SD 3.5 Large")
     request = request_use(company, version, "commercial-products", capture)
     assert any("USD 1,000,000" in i["reason"] for i in license_items(request))
-    request = approve_by_both(company, request, capture)
+    with pytest.raises(Conflict, match="gates fail"):
+        approve_by_both(company, request, capture)
+    request.refresh_from_db()
     assert request.state == "in_review", "needs review blocks approval"
     return version, request
 
@@ -105,7 +110,9 @@ def test_needs_review_blocks_until_a_legal_reviewer_decides(
         justification="Revenue USD 400k in FY2026; registered with Stability AI.",
     )
     request.refresh_from_db()
-    assert request.state == "approved", "the decision re-gated the open request"
+    assert request.state == "in_review", "the decision alone approves nothing"
+    request = approve_by_both(company, request, django_capture_on_commit_callbacks)
+    assert request.state == "approved", "approvable once the decision passed the gate"
     (item,) = license_items(request)
     assert item["status"] == "waived" and "legal decision" in item["reason"]
     entry = AuditEntry.objects.get(action="license.decided")
@@ -118,7 +125,7 @@ def test_an_expired_or_revoked_decision_reopens_the_approval(
 ) -> None:
     version, request = _needs_review(company, stored_version, django_capture_on_commit_callbacks)
     decide(company, version, django_capture_on_commit_callbacks, days=7)
-    request.refresh_from_db()
+    request = approve_by_both(company, request, django_capture_on_commit_callbacks)
     assert request.state == "approved"
     with django_capture_on_commit_callbacks(execute=True):
         assert services.expire_license_decisions(now=timezone.now() + timedelta(days=8)) == 1

@@ -3,6 +3,7 @@ and the portal's pages."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -12,10 +13,21 @@ from django.utils import timezone
 from governance.approvals import compliance
 from governance.approvals import services as approvals
 from governance.approvals.models import ModelRequest
+from governance.errors import Conflict
 from governance.licensing import services
 from governance.licensing.models import IntendedUse, License
 
 pytestmark = pytest.mark.django_db
+
+
+def approve(company, request, capture):
+    """Both reviewers approve, where the gates let them (a failing gate refuses approval)."""
+    with capture(execute=True):
+        for reviewer in (company.sam, company.lee):
+            with contextlib.suppress(Conflict):
+                approvals.review_request(request=request, reviewer=reviewer, decision="approve")
+    request.refresh_from_db()
+    return request
 
 
 def approved(company, version, capture, use="commercial-products"):
@@ -23,10 +35,7 @@ def approved(company, version, capture, use="commercial-products"):
         request = approvals.request_model(
             requester=company.alice, team=company.team, version=version, intended_use=use
         )
-        for reviewer in (company.sam, company.lee):
-            approvals.review_request(request=request, reviewer=reviewer, decision="approve")
-    request.refresh_from_db()
-    return request
+    return approve(company, request, capture)
 
 
 def test_the_report_lists_uses_terms_violations_and_waivers(
@@ -47,6 +56,7 @@ def test_the_report_lists_uses_terms_violations_and_waivers(
             justification="Below USD 1M.",
             expires_at=timezone.now() + timedelta(days=30),
         )
+    assert approve(company, decided, django_capture_on_commit_callbacks).state == "approved"
     blocked = approved(
         company,
         stored_version(base_model="Flux.1 D", model__name="Dev LoRA"),

@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from governance.approvals import services as approvals
 from governance.catalog.models import VersionState as S
@@ -101,3 +103,23 @@ def test_the_admin_cannot_edit_the_state(admin_client, approved) -> None:
     page = admin_client.get(f"/admin/catalog/modelversion/{version.pk}/change/")
     assert page.status_code == 200
     assert b'name="state"' not in page.content
+
+
+def test_use_after_the_sunset_fails_at_once_without_beat(company, approved, staff) -> None:
+    version = approved()
+    sunset = timezone.now() + timedelta(days=30)
+    services.deprecate_version(version=version, actor=staff, reason="superseded",
+                               sunset_at=sunset)  # fmt: skip
+    version.refresh_from_db()
+    assert usage_verdict(company.alice, version).allowed
+    with time_machine.travel(sunset + timedelta(minutes=1), tick=False):
+        verdict = usage_verdict(company.alice, version)
+        assert (verdict.allowed, verdict.status) == (False, 410)
+        assert "sunset" in verdict.reason
+        file = version.files.get()
+        client = APIClient()
+        client.force_authenticate(company.alice)
+        response = client.get(f"/api/files/{file.pk}/download/")
+        assert response.status_code == 410, response.content
+    version.refresh_from_db()
+    assert version.state == S.DEPRECATED, "beat has not run: the verdict alone refuses"

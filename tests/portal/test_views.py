@@ -142,3 +142,164 @@ def test_request_and_review_through_the_portal(
     client.force_login(company.alice)
     mine = client.get(reverse("portal:requests")).content.decode()
     assert "Approved" in mine and "sam (Security): Approve" in mine
+
+
+def test_the_queue_does_not_offer_approve_while_gates_fail_and_says_why(
+    client, company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from governance.approvals.services import request_model
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=stored_version(),
+            intended_use="internal-research",
+        )
+    client.force_login(company.sam)
+    queue = client.get(reverse("portal:requests")).content.decode()
+    assert "Approve is not possible while its gates fail" in queue and "t.odd" in queue
+    assert 'value="approve"' not in queue
+    response = client.post(reverse("portal:request-review", args=[request.pk]),
+                           {"decision": "approve"}, follow=True)  # fmt: skip
+    assert "cannot be approved while its gates fail" in response.content.decode()
+    assert not request.reviews.exists()
+
+
+def test_the_requester_sees_why_the_gates_fail_and_withdraws_in_the_portal(
+    client, company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from governance.approvals.services import request_model
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=stored_version(),
+            intended_use="internal-research",
+        )
+    withdraw_url = reverse("portal:request-withdraw", args=[request.pk])
+    client.force_login(company.sam)
+    assert withdraw_url not in client.get(reverse("portal:requests")).content.decode()
+    client.post(withdraw_url)
+    request.refresh_from_db()
+    assert request.state == "in_review", "only the requester may withdraw"
+    client.force_login(company.alice)
+    mine = client.get(reverse("portal:requests")).content.decode()
+    assert "cannot be approved while its gates fail" in mine and "t.odd" in mine
+    assert withdraw_url in mine
+    response = client.post(withdraw_url, follow=True)
+    request.refresh_from_db()
+    assert request.state == "withdrawn"
+    assert withdraw_url not in response.content.decode()
+
+
+def test_the_request_form_warns_when_the_intended_use_is_not_license_compliant(
+    client, company, stored_version
+) -> None:
+    version = stored_version(base_model="Flux.1 D")  # non-commercial license
+    client.force_login(company.alice)
+    page = client.get(reverse("portal:workspace") + f"?model={version.model_id}").content.decode()
+    check_url = reverse("portal:version-license-check", args=[version.pk])
+    assert f'hx-get="{check_url}"' in page, "the form asks as the intended use changes"
+    warning = client.get(check_url, {"intended_use": "commercial-products"}).content.decode()
+    assert "license-warning" in warning and "non_compliant" in warning
+    assert (
+        "license-warning"
+        not in client.get(check_url, {"intended_use": "internal-research"}).content.decode()
+    )
+    client.force_login(company.outsider)
+    hidden = stored_version(model__owning_team=company.team, model__visibility="team")
+    assert (
+        client.get(
+            reverse("portal:version-license-check", args=[hidden.pk]),
+            {"intended_use": "commercial-products"},
+        ).status_code
+        == 404
+    )
+
+
+def test_my_teams_requests_are_newest_first_and_paginated_and_reviewers_see_a_count(
+    client, company, stored_version
+) -> None:
+    from governance.approvals.models import ModelRequest
+
+    made = [
+        ModelRequest.objects.create(
+            version=stored_version(model__name=f"Model {i:02}"),
+            team=company.team,
+            requester=company.alice,
+            intended_use="internal-research",
+            state="in_review",
+            policy=company.policy,
+        )
+        for i in range(22)
+    ]
+    client.force_login(company.alice)
+    first = client.get(reverse("portal:requests")).content.decode()
+    assert "Model 21" in first and "Model 02" in first and "Model 01" not in first
+    assert first.index("Model 21") < first.index("Model 20"), "newest first"
+    assert 'data-testid="pending-reviews"' not in first, "alice reviews nothing"
+    second = client.get(reverse("portal:requests"), {"mine_page": 2}).content.decode()
+    assert "Model 01" in second and "Model 00" in second and "Model 21" not in second
+    client.force_login(company.sam)
+    page = client.get(reverse("portal:workspace")).content.decode()
+    assert (
+        f'data-testid="pending-reviews" title="Requests waiting for your review">{len(made)}'
+        in page
+    )
+    client.force_login(company.outsider)
+    assert (
+        'data-testid="pending-reviews"'
+        not in client.get(reverse("portal:workspace")).content.decode()
+    )
+
+
+def test_a_waiving_reviewer_grants_and_revokes_a_waiver_from_the_queue(
+    client, company, stored_version, plugin, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.approvals.models import Waiver
+    from governance.approvals.services import request_model
+    from tests.approvals.conftest import MediumFinding
+
+    plugin(MediumFinding(), name="medium")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=stored_version(),
+            intended_use="internal-research",
+        )
+    waive_url = reverse("portal:request-waive", args=[request.pk])
+    client.force_login(company.lee)  # legal: may not waive
+    assert waive_url not in client.get(reverse("portal:requests")).content.decode()
+    client.force_login(company.sam)
+    queue = client.get(reverse("portal:requests")).content.decode()
+    assert waive_url in queue and "Waive: [medium] t.odd" in queue
+    finding = request.version.files.get().blob.current_scan.findings.get(scanner="medium")
+    until = (timezone.localdate() + timedelta(days=7)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(waive_url, {"finding": finding.pk, "justification": "benign, checked",
+                                "scope": "studio", "expires_on": until})  # fmt: skip
+    waiver = Waiver.objects.get()
+    assert (waiver.granted_by, waiver.code) == (company.sam, "t.odd")
+    queue = client.get(reverse("portal:requests")).content.decode()
+    revoke_url = reverse("portal:waiver-revoke", args=[waiver.pk])
+    assert revoke_url in queue and 'value="approve"' in queue, "the waiver unblocks approve"
+    client.force_login(company.lee)
+    client.post(revoke_url)
+    waiver.refresh_from_db()
+    assert waiver.revoked_at is None, "only a waiving role revokes"
+    client.force_login(company.sam)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(revoke_url)
+    waiver.refresh_from_db()
+    assert waiver.revoked_at is not None

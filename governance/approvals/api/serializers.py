@@ -1,11 +1,59 @@
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from governance.accounts.models import ReviewerRole, Team
 from governance.catalog.models import ModelVersion
+from governance.catalog.selectors import visible_versions
+from governance.errors import NotFound
 from governance.gates.models import GateRun
 from governance.scanning.models import Finding
+from governance.scanning.selectors import findings_visible_to
 
 from ..models import ModelRequest, Review, Waiver
+from ..selectors import gate_blockers
+
+
+class _VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object the requesting user may see. The browsable API's form lists only
+    those, and any other id, private or missing, is the same 404."""
+
+    visible_model: type = ModelVersion
+    missing = "No such object."
+
+    def visible(self, user) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.visible_model.objects.none()
+        return self.visible(user)
+
+    def to_internal_value(self, data):
+        try:
+            return self.get_queryset().get(pk=data)
+        except ObjectDoesNotExist:
+            raise NotFound(self.missing) from None
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+
+
+class VisibleVersionField(_VisibleRelatedField):
+    visible_model = ModelVersion
+    missing = "No such version."
+
+    def visible(self, user) -> QuerySet:
+        return visible_versions(user).select_related("model")
+
+
+class VisibleFindingField(_VisibleRelatedField):
+    visible_model = Finding
+    missing = "No such finding."
+
+    def visible(self, user) -> QuerySet:
+        return findings_visible_to(user)
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -25,19 +73,27 @@ class GateReportSerializer(serializers.Serializer):
 class ModelRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    version = VisibleVersionField()
     policy = serializers.StringRelatedField(allow_null=True)
     reviews = ReviewSerializer(many=True, read_only=True)
+    gate_reasons = serializers.SerializerMethodField(
+        help_text="Why the gates of this open request fail now (empty when they pass)."
+    )
 
     class Meta:
         model = ModelRequest
         fields = [
             "id", "version", "team", "requester", "intended_use", "justification", "state",
-            "policy", "decision_comment", "reviews", "created_at", "decided_at",
+            "policy", "decision_comment", "gate_reasons", "reviews", "created_at", "decided_at",
         ]  # fmt: skip
         read_only_fields = ["state", "policy", "decision_comment", "created_at", "decided_at"]
         # Duplicates are the service's business (a 409 naming the open request), not a 400.
         validators: list = []
+
+    def get_gate_reasons(self, obj: ModelRequest) -> list[str]:
+        if obj.state not in (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW):
+            return []
+        return gate_blockers(obj)
 
 
 class ReviewCreateSerializer(serializers.Serializer):
@@ -52,8 +108,8 @@ class ReviewCreateSerializer(serializers.Serializer):
 class WaiverSerializer(serializers.ModelSerializer):
     granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     role = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
-    finding = serializers.PrimaryKeyRelatedField(queryset=Finding.objects.all(), write_only=True)
+    version = VisibleVersionField()
+    finding = VisibleFindingField(write_only=True)
 
     class Meta:
         model = Waiver

@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from governance.accounts.models import ApiKey
 from governance.api.idempotency import idempotent
 from governance.catalog.selectors import visible_versions
-from governance.errors import NotFound
 from governance.gates.api.serializers import GateRunSerializer
 
 from .. import selectors, services
+from ..filters import ModelRequestFilter, WaiverFilter
 from ..models import Waiver
 from .serializers import (
     ModelRequestSerializer,
@@ -31,7 +31,7 @@ class ModelRequestViewSet(
     serializer_class = ModelRequestSerializer
     required_scope = ApiKey.Scope.REQUEST
     action_scopes = {"reviews": ApiKey.Scope.REVIEW}
-    filterset_fields = ["state", "team__slug", "version", "intended_use"]
+    filterset_class = ModelRequestFilter
     ordering_fields = ["created_at", "decided_at"]
     ordering = ["-created_at"]
 
@@ -40,8 +40,10 @@ class ModelRequestViewSet(
             "reviews__reviewer", "reviews__role"
         )
         if self.request.query_params.get("queue") == "mine":
-            queryset = queryset & selectors.review_queue(self.request.user)
-        return queryset
+            queryset = queryset.filter(
+                pk__in=selectors.review_queue(self.request.user).values("pk")
+            )
+        return queryset.order_by("-created_at", "-id")
 
     @idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -86,22 +88,22 @@ class WaiverViewSet(
 
     serializer_class = WaiverSerializer
     required_scope = ApiKey.Scope.REVIEW
-    filterset_fields = ["version", "code", "scanner"]
+    filterset_class = WaiverFilter
 
     def get_queryset(self):
-        return Waiver.objects.filter(
-            version__in=visible_versions(self.request.user)
-        ).select_related("granted_by", "role")
+        return (
+            Waiver.objects.filter(version__in=visible_versions(self.request.user))
+            .select_related("granted_by", "role")
+            .order_by("-granted_at", "-id")
+        )
 
     @idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Waive one finding of one version, with a justification, scope and expiry."""
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        if not visible_versions(request.user).filter(pk=values["version"].pk).exists():
-            raise NotFound("No such version.")
-        waiver = services.grant_waiver(granted_by=request.user, **values)
+        # The serializer's fields already answer 404 for a version or finding not visible.
+        waiver = services.grant_waiver(granted_by=request.user, **data.validated_data)
         return Response(self.get_serializer(waiver).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=WaiverSerializer)

@@ -16,13 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance.approvals import selectors as approval_selectors
 from governance.approvals import services as approvals
+from governance.approvals.models import Waiver
 from governance.catalog import selectors as catalog
 from governance.connectors import services as connectors
 from governance.connectors.models import ConnectorJob
-from governance.errors import HubgateError
+from governance.errors import HubgateError, NotFound
+from governance.scanning.models import Finding
 
 from .. import selectors
-from ..forms import ImportForm, RequestForm, ReviewForm
+from ..forms import ImportForm, RequestForm, ReviewForm, WaiverForm
 from ..htmx import is_htmx
 from .workspace import management_context, workspace
 
@@ -106,6 +108,11 @@ def request_version(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.detail)
         return redirect(back)
     messages.success(request, f"Requested {version} for {created.team}: now {created.state}.")
+    warning = selectors.request_license_warning(
+        user=request.user, version=version, slug=created.intended_use
+    )
+    if warning:
+        messages.warning(request, warning)
     return redirect(reverse("portal:workspace") + f"?model={version.model_id}#management")
 
 
@@ -134,3 +141,75 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         model_request.refresh_from_db()
         messages.success(request, f"Recorded. The request is now {model_request.state}.")
     return redirect(target)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The requester withdraws their own open request."""
+    model_request = get_object_or_404(approval_selectors.requests_visible_to(request.user), pk=pk)
+    back = request.POST.get("back") == "workspace"
+    target = reverse("portal:workspace") + "#management" if back else reverse("portal:requests")
+    try:
+        approvals.withdraw_request(request=model_request, actor=request.user)
+    except HubgateError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Withdrew the request for {model_request.version}.")
+    return redirect(target)
+
+
+@login_required
+@require_GET
+def request_license_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request form's warning when the chosen intended use is not license-compliant
+    (htmx swaps it in as the choice changes)."""
+    version = get_object_or_404(catalog.visible_versions(request.user), pk=pk)
+    warning = selectors.request_license_warning(
+        user=request.user, version=version, slug=request.GET.get("intended_use", "")
+    )
+    return render(request, "portal/_license_warning.html", {"warning": warning})
+
+
+@login_required
+@require_POST
+def waive(request: HttpRequest, pk: int) -> HttpResponse:
+    """A waiving reviewer waives one failing finding of the request's version (the waiver
+    service checks the role, the severity, the justification and the expiry)."""
+    model_request = get_object_or_404(approval_selectors.requests_visible_to(request.user), pk=pk)
+    form = WaiverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a justification, a scope and an expiry date.")
+        return redirect(reverse("portal:requests"))
+    finding = Finding.objects.filter(pk=form.cleaned_data["finding"]).first()
+    try:
+        if finding is None:
+            raise NotFound("No such finding.")
+        approvals.grant_waiver(
+            version=model_request.version,
+            finding=finding,
+            granted_by=request.user,
+            justification=form.cleaned_data["justification"],
+            scope=form.cleaned_data["scope"],
+            expires_at=form.expires_at(),
+        )
+    except HubgateError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Waived {finding.code} on {model_request.version}.")
+    return redirect(reverse("portal:requests"))
+
+
+@login_required
+@require_POST
+def revoke_waiver(request: HttpRequest, pk: int) -> HttpResponse:
+    """A waiving reviewer revokes a live waiver; its finding blocks again."""
+    visible = Waiver.objects.filter(version__in=catalog.visible_versions(request.user))
+    waiver = get_object_or_404(visible, pk=pk)
+    try:
+        approvals.revoke_waiver(waiver=waiver, actor=request.user)
+    except HubgateError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Revoked the waiver of {waiver.code}.")
+    return redirect(reverse("portal:requests"))

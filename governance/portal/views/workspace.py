@@ -41,7 +41,7 @@ def management_context(request: HttpRequest) -> dict:
     """The Management panel: my teams' requests, the reviewer queue, jobs and scans."""
     return {
         "memberships": selectors.my_memberships(request.user),
-        "mine": selectors.my_requests(request.user),
+        "mine": selectors.my_requests(request.user, page=request.GET.get("mine_page", 1)),
         "queue": selectors.reviewer_queue(request.user),
         "jobs": selectors.active_jobs(request.user),
         "scans": selectors.active_scans(request.user),
