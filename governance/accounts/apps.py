@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and teams"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import permissions, signals  # noqa: F401

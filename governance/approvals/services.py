@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
+from governance.accounts import permissions
 from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.audit.services import record
 from governance.catalog.models import ModelVersion
@@ -122,8 +122,8 @@ def _complete_if_satisfied(request: ModelRequest, report: GateReport) -> bool:
         return False
     _decide(request, ModelRequest.State.APPROVED, "Every required reviewer approved.")
     version = request.version
-    assign_perm("catalog.use_modelversion", request.team.group, version)
-    assign_perm("catalog.view_model", request.team.group, version.model)
+    permissions.grant(permissions.USE_VERSION, group=request.team.group, obj=version)
+    permissions.grant(permissions.VIEW_MODEL, group=request.team.group, obj=version.model)
     record(action="permission.granted", obj=version, after={
         "team": request.team.slug, "permissions": ["use_modelversion", "view_model"],
         "request": request.pk,
@@ -340,7 +340,7 @@ def reopen_request(
         request.state, request.decision_comment = ModelRequest.State.IN_REVIEW, reason
         request.decided_at = None
         request.save(update_fields=["state", "decision_comment", "decided_at"])
-        remove_perm("catalog.use_modelversion", request.team.group, request.version)
+        permissions.revoke(permissions.USE_VERSION, group=request.team.group, obj=request.version)
         record(action="permission.revoked", obj=request.version, after={
             "team": request.team.slug, "permissions": ["use_modelversion"],
             "request": request.pk,

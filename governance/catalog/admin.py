@@ -4,6 +4,7 @@ from django.db.models import Count
 from governance.admin import RecordInline
 
 from .models import Creator, Image, Model, ModelFile, ModelVersion, Tag, VersionScore
+from .services import grant_owning_team
 
 
 class ModelVersionInline(admin.TabularInline):
@@ -53,6 +54,11 @@ class ModelAdmin(admin.ModelAdmin):
     autocomplete_fields = ["creator", "owning_team", "tags"]
     readonly_fields = ["created_at", "updated_at", "last_synced_at"]
     inlines = [ModelVersionInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if "owning_team" in form.changed_data:
+            grant_owning_team(model=obj)
     fieldsets = [
         (
             None,

@@ -12,6 +12,7 @@ from django.db.models import Model as DjangoModel
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from governance.accounts import permissions
 from governance.accounts.models import Team
 from governance.errors import InvalidHubPayload
 from governance.recommendations.selectors import compute_version_scores
@@ -142,6 +143,9 @@ def _write_models(
     models, created, touched = _upsert_models(
         parsed, creators, hub=hub, owning_team=owning_team, synced_at=synced_at
     )
+    if owning_team is not None:
+        for model in models.values():
+            grant_owning_team(model=model)
     touched |= _set_tags(parsed, models)
     versions, new_versions, written = _upsert_versions(parsed, models, hub=hub)
     written |= _upsert_files(parsed, versions, hub=hub)
@@ -159,6 +163,12 @@ def _write_models(
     if written_ids := [r.model.pk for r in results if r.changed]:
         models_written.send(Model, model_ids=written_ids)
     return results
+
+
+def grant_owning_team(*, model: Model) -> None:
+    """The owning team may always see its model: granted as an object permission (idempotent;
+    nothing for a model no team owns)."""
+    permissions.grant_to_team(permissions.VIEW_MODEL, team=model.owning_team, obj=model)
 
 
 def _locked(model_class: type[DjangoModel], external_ids: Iterable[str], *, hub: str) -> dict:
@@ -271,8 +281,8 @@ def _upsert_models(
     wanted = {p.external_id: _model_values(p, creators, hub=hub, owning_team=owning_team,
                                            synced_at=synced_at) for p in parsed}  # fmt: skip
     existing = _locked(Model, wanted, hub=hub)
-    # Rows whose save has to reach post_save receivers: a new model with an owning team (its
-    # team is granted the model) and a change beyond the hub's counters.
+    # Rows whose save has to reach post_save receivers: a new model with an owning team and a
+    # change beyond the hub's counters.
     one_by_one = {
         external_id for external_id, values in wanted.items()
         if (external_id in existing and set(_changed(existing[external_id], values))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from governance.accounts import permissions
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
 
@@ -16,6 +18,8 @@ class UsageVerdict:
     reason: str = ""
     #: Set for a deprecated version: use still works, but should move on.
     warning: str = ""
+    #: When a deprecated version will be retired, if set.
+    sunset_at: datetime | None = None
 
 
 def deprecation_warning(version: ModelVersion) -> str:
@@ -30,19 +34,35 @@ def deprecation_warning(version: ModelVersion) -> str:
     return "; ".join(parts) + "."
 
 
-def usage_verdict(user, version: ModelVersion) -> UsageVerdict:
-    """Whether ``user`` may use ``version``: approved (or deprecated, with a warning) for one
-    of their teams; retired versions never."""
+def state_verdict(version: ModelVersion) -> UsageVerdict:
+    """Whether ``version``'s state allows any use: approved (or deprecated, with a warning);
+    retired versions never. Who asks is ``usage_verdict``'s question."""
     if version.state == S.RETIRED:
         return UsageVerdict(False, 410, f"{version} is retired and may no longer be used.")
     if version.state not in (S.APPROVED, S.DEPRECATED):
         return UsageVerdict(
             False, 403, f"{version} is {version.get_state_display().lower()}, not approved."
         )
-    if not (user.is_staff or user.has_perm("catalog.use_modelversion", version)):
-        return UsageVerdict(False, 403, "None of your teams has been approved to use "
-                            f"{version}; request it for your team first.")  # fmt: skip
-    return UsageVerdict(True, warning=deprecation_warning(version))
+    deprecation = getattr(version, "deprecation", None) if version.state == S.DEPRECATED else None
+    return UsageVerdict(
+        True,
+        warning=deprecation_warning(version),
+        sunset_at=deprecation.sunset_at if deprecation is not None else None,
+    )
+
+
+def not_yours(version: ModelVersion) -> str:
+    """Why a caller whose teams were not approved for ``version`` may not use it."""
+    return f"None of your teams has been approved to use {version}; request it for your team first."
+
+
+def usage_verdict(user, version: ModelVersion) -> UsageVerdict:
+    """Whether ``user`` may use ``version``: approved (or deprecated, with a warning) for one
+    of their teams (the permission module decides); retired versions never."""
+    verdict = state_verdict(version)
+    if verdict.allowed and not permissions.can_use_version(user, version):
+        return UsageVerdict(False, 403, not_yours(version))
+    return verdict
 
 
 def can_manage_lifecycle(user, version: ModelVersion) -> bool:

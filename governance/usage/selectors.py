@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
+from governance.accounts import permissions
 from governance.accounts.models import Team
 from governance.catalog.models import Model, ModelVersion
 from governance.catalog.selectors import visible_model, visible_models, visible_versions
@@ -134,7 +135,7 @@ def version_usage_visible_to(user, version_id: int) -> ModelVersion | None:
     if user.is_staff:
         return version
     teams = set(user.teams.values_list("pk", flat=True))
-    if version.model.owning_team_id in teams or user.has_perm("catalog.use_modelversion", version):
+    if version.model.owning_team_id in teams or permissions.can_use_version(user, version):
         return version
     return None
 

@@ -2,6 +2,7 @@ import hashlib
 
 import factory
 
+from governance.catalog.services import grant_owning_team
 from governance.catalog.models import (
     Creator,
     Hub,
@@ -46,6 +47,12 @@ class ModelFactory(factory.django.DjangoModelFactory):
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
             self.tags.set([TagFactory(name=name) for name in extracted])
+
+    @factory.post_generation
+    def owner_grant(self, create, extracted, **kwargs):
+        # As the import service does: the owning team sees its model.
+        if create:
+            grant_owning_team(model=self)
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):
