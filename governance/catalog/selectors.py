@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
+
 from governance.accounts import permissions
 from governance.errors import NotFound
 from governance.hookspecs import VersionSnapshot

@@ -5,3 +5,7 @@ from django.dispatch import Signal
 #: Sent inside the import's transaction after models were created or updated in bulk, with
 #: ``model_ids`` (a list of ints). Receivers that enqueue work do so with on_commit.
 models_written = Signal()
+
+#: Sent when a version was read over the API, with ``version``, ``user``, ``client`` and
+#: ``response`` (the answer that serves the read): the usage app records it.
+version_read = Signal()

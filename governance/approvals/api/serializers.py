@@ -23,11 +23,6 @@ class GateRunSerializer(serializers.ModelSerializer):
         fields = ["id", "version", "request", "outcome", "items", "created_at"]
 
 
-class GateReportSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=GateRun.Outcome.choices)
-    items = serializers.ListField(child=serializers.DictField())
-
-
 class ModelRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
@@ -69,15 +64,3 @@ class WaiverSerializer(serializers.ModelSerializer):
             "revoked_at",
         ]  # fmt: skip
         read_only_fields = ["blob_sha256", "scanner", "code", "member", "granted_at", "revoked_at"]
-
-
-class DeprecateSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    successor = serializers.PrimaryKeyRelatedField(
-        queryset=ModelVersion.objects.all(), required=False, allow_null=True
-    )
-    sunset_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -12,13 +12,20 @@ from ..check import (
     GateCheck,
     parse_item,
 )
+from ..models import GateRun
 
 __all__ = [
     "GateCheckRequestSerializer",
     "GateCheckSerializer",
+    "GateReportSerializer",
     "GateRunSerializer",
     "render_check",
 ]
+
+
+class GateReportSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=GateRun.Outcome.choices)
+    items = serializers.ListField(child=serializers.DictField())
 
 
 class CheckItemSerializer(serializers.Serializer):

@@ -1,17 +1,22 @@
-"""Gate runs (read) and the CI gate check."""
+"""Gate runs (read), what the gates say about a version now, and the CI gate check."""
+
+from dataclasses import asdict
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.models import ApiKey
 from governance.api.idempotency import idempotent
+from governance.catalog.selectors import visible_versions
 
 from .. import selectors
 from ..check import CheckItem, check_gate
 from ..models import GateRun
+from ..services import evaluate_gates
 from . import serializers
 
 
@@ -54,3 +59,20 @@ class GateCheckView(APIView):
             ci=values.get("ci"),
         )
         return Response(serializers.render_check(result), status=status.HTTP_200_OK)
+
+
+class VersionGatesViewSet(viewsets.GenericViewSet):
+    """``/api/versions/{id}/gates/``, on the catalog's ``versions`` prefix (only this action);
+    a version you may not see is a 404 like a missing one."""
+
+    def get_queryset(self):
+        return visible_versions(self.request.user)
+
+    @extend_schema(responses=serializers.GateReportSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def gates(self, request: Request, pk: str | None = None) -> Response:
+        """What every gate says about this version now (nothing is stored)."""
+        report = evaluate_gates(self.get_object())
+        return Response(
+            {"outcome": report.outcome, "items": [asdict(item) for item in report.items]}
+        )
