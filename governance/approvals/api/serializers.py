@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from governance.accounts.models import ReviewerRole, Team
-from governance.catalog.models import ModelVersion
+from governance.catalog.api.fields import VisibleVersionField
 from governance.gates.models import GateRun
 from governance.scanning.models import Finding
 
@@ -26,7 +26,7 @@ class GateRunSerializer(serializers.ModelSerializer):
 class ModelRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    version = VisibleVersionField()
     policy = serializers.StringRelatedField(allow_null=True)
     reviews = ReviewSerializer(many=True, read_only=True)
 
@@ -53,7 +53,7 @@ class ReviewCreateSerializer(serializers.Serializer):
 class WaiverSerializer(serializers.ModelSerializer):
     granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     role = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    version = VisibleVersionField()
     finding = serializers.PrimaryKeyRelatedField(queryset=Finding.objects.all(), write_only=True)
 
     class Meta:

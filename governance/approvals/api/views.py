@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from governance.accounts.models import ApiKey
 from governance.api.idempotency import idempotent
 from governance.catalog.selectors import visible_versions
-from governance.errors import NotFound
 
 from .. import selectors, services
 from ..models import Waiver
@@ -30,6 +29,7 @@ class ModelRequestViewSet(
 
     serializer_class = ModelRequestSerializer
     required_scope = ApiKey.Scope.REQUEST
+    problem_statuses = {"create": [404]}  # a version you may not see, as a missing one
     action_scopes = {"reviews": ApiKey.Scope.REVIEW}
     filterset_fields = ["state", "team__slug", "version", "intended_use"]
     ordering_fields = ["created_at", "decided_at"]
@@ -86,6 +86,7 @@ class WaiverViewSet(
 
     serializer_class = WaiverSerializer
     required_scope = ApiKey.Scope.REVIEW
+    problem_statuses = {"create": [404]}  # a version you may not see, as a missing one
     filterset_fields = ["version", "code", "scanner"]
 
     def get_queryset(self):
@@ -98,10 +99,7 @@ class WaiverViewSet(
         """Waive one finding of one version, with a justification, scope and expiry."""
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        if not visible_versions(request.user).filter(pk=values["version"].pk).exists():
-            raise NotFound("No such version.")
-        waiver = services.grant_waiver(granted_by=request.user, **values)
+        waiver = services.grant_waiver(granted_by=request.user, **data.validated_data)
         return Response(self.get_serializer(waiver).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=WaiverSerializer)
