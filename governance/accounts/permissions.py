@@ -189,7 +189,7 @@ def _row_changed(sender, instance, **kwargs) -> None:
         sender=sender,
         model=instance.content_type.model_class(),
         codename=instance.permission.codename,
-        object_pk=instance.object_pk,
+        object_pk=str(instance.object_pk),
     )
 
 

@@ -1,11 +1,14 @@
 """Serializer fields naming catalog rows by id, with visibility applied."""
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..selectors import visible_version, visible_versions
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleVersionField(serializers.PrimaryKeyRelatedField):
     """A version id in a request body, looked up with ``visible_version``: a version the
     requester may not see answers exactly like one that does not exist (the same 404), and
