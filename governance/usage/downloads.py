@@ -27,11 +27,29 @@ from django.utils.http import http_date
 
 from governance.accounts import permissions
 from governance.catalog.models import ModelFile, ModelVersion
-from governance.errors import UsageRefused
+from governance.errors import HubgateError, UsageRefused
+from governance.ingest.models import Blob
 from governance.ingest.serving import blob_response
+from governance.scanning.selectors import servable_reason
 
 from .models import UsageEvent
 from .services import record_usage
+
+
+class NotServable(HubgateError):
+    status = 403
+    code = "not_servable"
+    title = "File not available"
+
+
+def ensure_servable(blob: Blob | None) -> Blob:
+    """The blob, if its scan allows it to leave Hubgate; otherwise a clear refusal."""
+    if blob is None:
+        raise NotServable("This file has not been ingested into Hubgate yet.")
+    reason = servable_reason(blob)
+    if reason:
+        raise NotServable(reason)
+    return blob
 
 
 class UseVerdict(Protocol):
@@ -116,7 +134,7 @@ def serve_download(
     version = file.version
     if verdict is None:
         verdict = authorize_download(user=user, version=version)
-    response = blob_response(request, file.blob, filename=file.name)
+    response = blob_response(request, ensure_servable(file.blob), filename=file.name)
     for header, value in deprecation_headers(verdict).items():
         response[header] = value
     range_header = request.headers.get("Range", "")
