@@ -20,8 +20,8 @@ from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.audit.services import record
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
-from governance.catalog.selectors import visible_versions
-from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from governance.catalog.selectors import visible_version
+from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
 from governance.gates.services import GateReport, evaluate_gates, record_gate_run
 from governance.hookspecs import Severity
@@ -50,8 +50,7 @@ def request_model(
     """Ask that ``team`` may use ``version`` for ``intended_use``; starts the gates."""
     if not requester.is_staff and not Membership.objects.filter(user=requester, team=team).exists():
         raise PermissionDenied("You can only request models for a team you belong to.")
-    if not visible_versions(requester).filter(pk=version.pk).exists():
-        raise NotFound("No such version.")
+    visible_version(requester, version.pk)  # a private version answers like a missing one
     if version.state in (S.RETIRED, S.QUARANTINED):
         raise Conflict(f"{version} is {version.get_state_display().lower()}; it cannot be "
                        "requested.")  # fmt: skip
