@@ -59,6 +59,7 @@ class ModelAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "owning_team" in form.changed_data:
             grant_owning_team(model=obj)
+
     fieldsets = [
         (
             None,

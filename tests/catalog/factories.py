@@ -2,7 +2,6 @@ import hashlib
 
 import factory
 
-from governance.catalog.services import grant_owning_team
 from governance.catalog.models import (
     Creator,
     Hub,
@@ -13,6 +12,7 @@ from governance.catalog.models import (
     ModelVersion,
     Tag,
 )
+from governance.catalog.services import grant_owning_team
 
 
 class CreatorFactory(factory.django.DjangoModelFactory):
