@@ -36,6 +36,7 @@ api_patterns = [
     path("", include("governance.accounts.api.urls")),
     path("", include("governance.scanning.api.urls")),
     path("", include("governance.usage.api.urls")),
+    path("", include("governance.lifecycle.api.urls")),
     path("", include("governance.community.api.urls")),
     path("", include("governance.audit.api.urls")),
     path("", include("governance.discovery.api.urls")),

@@ -7,5 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and teams"
 
     def ready(self) -> None:
-        # Membership → team group, cached API-key rows dropped on change, OpenAPI key scheme.
-        from . import authentication, receivers, signals  # noqa: F401
+        # Membership → team group, cached API-key rows dropped on change, OpenAPI key scheme,
+        # the permission module's signal.
+        from . import authentication, permissions, receivers, signals  # noqa: F401

@@ -18,14 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
+from governance.accounts import permissions
 from governance.accounts.models import Membership, ReviewerRole, Team, User
 from governance.audit.services import record
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
-from governance.catalog.selectors import visible_versions
-from governance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from governance.catalog.selectors import visible_version
+from governance.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.events.services import emit
 from governance.gates.services import GateReport, evaluate_gates, record_gate_run
 from governance.hookspecs import Severity
@@ -63,8 +63,7 @@ def request_model(
     """Ask that ``team`` may use ``version`` for ``intended_use``; starts the gates."""
     if not requester.is_staff and not Membership.objects.filter(user=requester, team=team).exists():
         raise PermissionDenied("You can only request models for a team you belong to.")
-    if not visible_versions(requester).filter(pk=version.pk).exists():
-        raise NotFound("No such version.")
+    visible_version(requester, version.pk)  # a private version answers like a missing one
     if version.state in (S.RETIRED, S.QUARANTINED):
         raise Conflict(f"{version} is {version.get_state_display().lower()}; it cannot be "
                        "requested.")  # fmt: skip
@@ -135,8 +134,8 @@ def _complete_if_satisfied(request: ModelRequest, report: GateReport) -> bool:
         return False
     _decide(request, ModelRequest.State.APPROVED, "Every required reviewer approved.")
     version = request.version
-    assign_perm("catalog.use_modelversion", request.team.group, version)
-    assign_perm("catalog.view_model", request.team.group, version.model)
+    permissions.grant(permissions.USE_VERSION, group=request.team.group, obj=version)
+    permissions.grant(permissions.VIEW_MODEL, group=request.team.group, obj=version.model)
     record(action="permission.granted", obj=version, after={
         "team": request.team.slug, "permissions": ["use_modelversion", "view_model"],
         "request": request.pk,
@@ -365,7 +364,7 @@ def reopen_request(
         request.state, request.decision_comment = ModelRequest.State.IN_REVIEW, reason
         request.decided_at = None
         request.save(update_fields=["state", "decision_comment", "decided_at"])
-        remove_perm("catalog.use_modelversion", request.team.group, request.version)
+        permissions.revoke(permissions.USE_VERSION, group=request.team.group, obj=request.version)
         record(action="permission.revoked", obj=request.version, after={
             "team": request.team.slug, "permissions": ["use_modelversion"],
             "request": request.pk,

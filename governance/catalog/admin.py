@@ -4,7 +4,7 @@ from django.db.models import Count
 from governance.admin import RecordInline
 
 from .models import Creator, Image, Model, ModelFile, ModelVersion, Tag, VersionScore
-from .services import announce_permission_flags
+from .services import announce_permission_flags, grant_owning_team
 
 
 class ModelVersionInline(admin.TabularInline):
@@ -54,6 +54,7 @@ class ModelAdmin(admin.ModelAdmin):
     autocomplete_fields = ["creator", "owning_team", "tags"]
     readonly_fields = ["created_at", "updated_at", "last_synced_at"]
     inlines = [ModelVersionInline]
+
     fieldsets = [
         (
             None,
@@ -109,6 +110,8 @@ class ModelAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj: Model, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if "owning_team" in form.changed_data:
+            grant_owning_team(model=obj)
         if change:  # licensing re-evaluates the model when its permission flags changed
             announce_permission_flags(model=obj, fields=form.changed_data)
 

@@ -8,5 +8,3 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import checks  # noqa: F401  (registers the plugin system check)
-
-        from . import receivers  # noqa: F401

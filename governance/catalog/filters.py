@@ -1,8 +1,10 @@
 """Query-string filters for catalog listings (API and portal share them).
 
-The text ``search`` of model listings is discovery's (``governance.discovery.api.filters``
-adds it to :class:`ModelFilter`): the catalog sits below the one search.
+The text ``search`` of model listings is discovery's lexical search, installed with
+:func:`provide_text_search` when that app loads: the catalog sits below the one search.
 """
+
+from collections.abc import Callable
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -19,7 +21,27 @@ from .models import (
 )
 
 
+def _name_contains(queryset: QuerySet[Model], value: str) -> QuerySet[Model]:
+    return queryset.filter(name__icontains=value)
+
+
+#: The one text search over models: the discovery app's (it sits above the catalog and installs
+#: it with ``provide_text_search`` when it loads). Until then ``search`` matches names only.
+_text_search: Callable[[QuerySet[Model], str], QuerySet[Model]] = _name_contains
+
+
+def provide_text_search(search: Callable[[QuerySet[Model], str], QuerySet[Model]]) -> None:
+    """Install the function behind the ``search`` filter (discovery's lexical search)."""
+    global _text_search
+    _text_search = search
+
+
 class ModelFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text="Words to look for in names, tags, trigger words, creators and descriptions "
+        "(Hubgate's lexical search, typo-tolerant on PostgreSQL; ranked results: /api/search/).",
+    )
     type = django_filters.MultipleChoiceFilter(choices=ModelType.choices)
     base_model = django_filters.CharFilter(
         field_name="versions__base_model", distinct=True, help_text="e.g. SDXL 1.0"
@@ -41,6 +63,10 @@ class ModelFilter(django_filters.FilterSet):
     class Meta:
         model = Model
         fields = ["type", "base_model", "tag", "creator", "nsfw", "mode", "hub", "poi"]
+
+    def filter_search(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
+        # The one search, narrowing the already permitted queryset.
+        return _text_search(queryset, value)
 
     def filter_tag(self, queryset: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
         for tag in self.data.getlist("tag") if hasattr(self.data, "getlist") else [value]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
-from guardian.core import ObjectPermissionChecker
-from guardian.shortcuts import get_objects_for_user
 
+from governance.accounts import permissions
 from governance.errors import NotFound
 from governance.hookspecs import VersionSnapshot
 
@@ -18,15 +17,13 @@ def visible_models(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Model]:
 
     Staff see everything. Everyone else sees company-wide models that are not taken down,
     and team-private models their team was granted ``catalog.view_model`` on (the owning
-    team always is; a team whose request was approved is too) — django-guardian decides.
+    team always is; a team whose request was approved is too) — the permission module decides.
     """
     if not user.is_authenticated:
         return Model.objects.none()
     if user.is_staff:
         return Model.objects.all()
-    granted = get_objects_for_user(
-        user, "catalog.view_model", klass=Model, accept_global_perms=False, with_superuser=False
-    )
+    granted = permissions.objects_granted(user, permissions.VIEW_MODEL, Model.objects.all())
     return Model.objects.exclude(mode=ModelMode.TAKEN_DOWN).filter(
         Q(visibility=Visibility.COMPANY) | Q(pk__in=granted.values("pk"))
     )
@@ -34,7 +31,7 @@ def visible_models(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Model]:
 
 def can_see_model(user: AbstractBaseUser | AnonymousUser, model: Model) -> bool:
     """``visible_models``' rule for one model already loaded: no query for company-wide ones
-    (the CI gate check's hot path), one guardian lookup for a team-private one."""
+    (the CI gate check's hot path), one permission lookup for a team-private one."""
     if not user.is_authenticated:
         return False
     if user.is_staff:
@@ -43,7 +40,7 @@ def can_see_model(user: AbstractBaseUser | AnonymousUser, model: Model) -> bool:
         return False
     if model.visibility == Visibility.COMPANY:
         return True
-    return ObjectPermissionChecker(user).has_perm("view_model", model)
+    return permissions.can_view_model(user, model)
 
 
 def visible_versions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ModelVersion]:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model as DjangoModel
 from django.utils import timezone
 
+from governance.accounts import permissions
 from governance.accounts.models import Team
 from governance.errors import InvalidHubPayload
 
@@ -143,6 +144,9 @@ def _write_models(
     models, created, touched = _upsert_models(
         parsed, creators, hub=hub, owning_team=owning_team, synced_at=synced_at
     )
+    if owning_team is not None:
+        for model in models.values():
+            grant_owning_team(model=model)
     touched |= _set_tags(parsed, models)
     versions, new_versions, written = _upsert_versions(parsed, models, hub=hub)
     written |= _upsert_files(parsed, versions, hub=hub)
@@ -163,6 +167,12 @@ def _write_models(
         added = [versions[external_id].pk for external_id in sorted(new_versions)]
         versions_added.send(ModelVersion, version_ids=added)
     return results
+
+
+def grant_owning_team(*, model: Model) -> None:
+    """The owning team may always see its model: granted as an object permission (idempotent;
+    nothing for a model no team owns)."""
+    permissions.grant_to_team(permissions.VIEW_MODEL, team=model.owning_team, obj=model)
 
 
 def _locked(model_class: type[DjangoModel], external_ids: Iterable[str], *, hub: str) -> dict:
@@ -275,8 +285,8 @@ def _upsert_models(
     wanted = {p.external_id: _model_values(p, creators, hub=hub, owning_team=owning_team,
                                            synced_at=synced_at) for p in parsed}  # fmt: skip
     existing = _locked(Model, wanted, hub=hub)
-    # Rows whose save has to reach post_save receivers: a new model with an owning team (its
-    # team is granted the model) and a change beyond the hub's counters.
+    # Rows whose save has to reach post_save receivers: a new model with an owning team and a
+    # change beyond the hub's counters.
     one_by_one = {
         external_id for external_id, values in wanted.items()
         if (external_id in existing and set(_changed(existing[external_id], values))

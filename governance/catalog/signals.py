@@ -14,3 +14,7 @@ permission_flags_changed = Signal()
 #: Sent inside the transaction with ``version_ids`` when an import added versions of models
 #: already or newly in the catalog. Receivers that enqueue work do so with on_commit.
 versions_added = Signal()
+
+#: Sent when a version was read over the API, with ``version``, ``user``, ``client`` and
+#: ``response`` (the answer that serves the read): the usage app records it.
+version_read = Signal()

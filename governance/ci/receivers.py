@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from guardian.models import GroupObjectPermission, UserObjectPermission
 
+from governance.accounts import permissions
 from governance.accounts.models import Team
 from governance.approvals.models import ModelRequest, Waiver
 from governance.catalog.models import Creator, Model, ModelFile, ModelVersion
@@ -27,7 +27,7 @@ from governance.licensing.models import (
 from governance.lifecycle.models import Deprecation
 from governance.scanning.signals import scan_finished
 
-from .verdicts import USE_PERMISSION, invalidate_verdicts
+from .verdicts import invalidate_verdicts
 
 #: Rows with a ``version`` foreign key whose change changes that version's verdict.
 PER_VERSION = (ModelVersion, Deprecation, ModelFile, ModelRequest, Waiver, LicenseDecision)
@@ -68,12 +68,10 @@ def _global_change(sender, instance, **kwargs) -> None:
     invalidate_verdicts(None)
 
 
-def _permission_changed(sender, instance, **kwargs) -> None:
-    if (
-        instance.content_type.model_class() is ModelVersion
-        and instance.permission.codename == USE_PERMISSION
-    ):
-        invalidate_verdicts([instance.object_pk])
+@receiver(permissions.object_permission_changed, dispatch_uid="gates:object_permission")
+def _permission_changed(sender, model, codename: str, object_pk: str, **kwargs) -> None:
+    if model is ModelVersion and f"catalog.{codename}" == permissions.USE_VERSION:
+        invalidate_verdicts([object_pk])
 
 
 for _signal in (post_save, post_delete):
@@ -87,9 +85,6 @@ for _signal in (post_save, post_delete):
                     dispatch_uid="gates:DeclaredLicense")  # fmt: skip
     _signal.connect(_base_model_license_changed, sender=BaseModelLicense,
                     dispatch_uid="gates:BaseModelLicense")  # fmt: skip
-    for _sender in (GroupObjectPermission, UserObjectPermission):
-        _signal.connect(_permission_changed, sender=_sender,
-                        dispatch_uid=f"gates:{_sender.__name__}")  # fmt: skip
 
 
 @receiver(scan_finished, dispatch_uid="gates:scan_finished")

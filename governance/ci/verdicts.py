@@ -22,32 +22,25 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from guardian.models import GroupObjectPermission, UserObjectPermission
 
+from governance.accounts import permissions
 from governance.approvals.models import ModelRequest
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
 from governance.gates.models import GateVerdict, VerdictGeneration
 from governance.gates.services import GateItem, evaluate_gates
 from governance.licensing.models import IntendedUse
-from governance.lifecycle.selectors import usage_verdict
+from governance.lifecycle.selectors import not_yours, state_verdict
 from governance.plugins import get_plugin_manager, plugin_infos
 
 GLOBAL = 0
-USE_PERMISSION = "use_modelversion"
 LICENSE_HOOK = "hubgate_evaluate_license"
-
-# usage_verdict's state rules without its permission check (that one is the caller's).
-_ANYONE = SimpleNamespace(is_staff=True)
-_NOBODY = SimpleNamespace(is_staff=False, has_perm=lambda *args, **kwargs: False)
 
 
 @dataclass(frozen=True)
@@ -79,11 +72,9 @@ class VersionVerdict:
     label: str = ""
 
     def usable_by(self, user, group_ids: Iterable[int]) -> bool:
-        """``usage_verdict``'s permission rule: staff, or ``use_modelversion`` held by the
-        user or one of their groups (a superuser holds every permission)."""
-        if user.is_staff or (user.is_active and user.is_superuser):
-            return True
-        return user.pk in self.use_users or not self.use_groups.isdisjoint(group_ids)
+        """The permission module's use rule, answered from the stored holders."""
+        holders = permissions.Holders(groups=self.use_groups, users=self.use_users)
+        return holders.include(user, group_ids)
 
     def approval_for(self, user, team_ids: Iterable[int]) -> Approval | None:
         """The approval a use rests on: the newest of the caller's teams' (staff: any)."""
@@ -135,13 +126,11 @@ def evaluators_fingerprint() -> str:
 
 def compute_verdict(version: ModelVersion, profile: str, now: datetime) -> VersionVerdict:
     """The verdict from the inputs themselves (about ten queries): the slow path."""
-    state = usage_verdict(_ANYONE, version, at=now)
+    state = state_verdict(version, at=now)
     approvals = ModelRequest.objects.filter(
         version=version, intended_use=profile, state=ModelRequest.State.APPROVED
     ).order_by("-decided_at", "-id")
-    version_type = ContentType.objects.get_for_model(ModelVersion)
-    holders = {"content_type": version_type, "object_pk": str(version.pk),
-               "permission__codename": USE_PERMISSION}  # fmt: skip
+    holders = permissions.holders(permissions.USE_VERSION, version)
     deprecation = getattr(version, "deprecation", None) if state.warning else None
     items = () if version.state == S.RETIRED else evaluate_gates(version, intended_use=profile,
                                                                 at=now).items  # fmt: skip
@@ -150,7 +139,7 @@ def compute_verdict(version: ModelVersion, profile: str, now: datetime) -> Versi
         state=version.state,
         refusal="" if state.allowed else state.reason,
         refusal_status=state.status,
-        not_yours=usage_verdict(_NOBODY, version, at=now).reason if state.allowed else "",
+        not_yours=not_yours(version) if state.allowed else "",
         deprecation_warning=state.warning,
         sunset_at=deprecation.sunset_at.isoformat()
         if deprecation and deprecation.sunset_at
@@ -159,12 +148,8 @@ def compute_verdict(version: ModelVersion, profile: str, now: datetime) -> Versi
         approvals=tuple(
             Approval(r.team_id, r.team.slug, r.pk) for r in approvals.select_related("team")
         ),
-        use_groups=frozenset(
-            GroupObjectPermission.objects.filter(**holders).values_list("group_id", flat=True)
-        ),
-        use_users=frozenset(
-            UserObjectPermission.objects.filter(**holders).values_list("user_id", flat=True)
-        ),
+        use_groups=holders.groups,
+        use_users=holders.users,
         label=str(version),
     )
 

@@ -4,8 +4,9 @@ A caller sees approved or deprecated versions — never drafts, rejected, quaran
 retired ones, nor a version with a quarantined file:
 
 - staff: all of them;
-- a signed-in person or API key: the versions one of their teams may use (django-guardian's
-  ``catalog.use_modelversion``, granted when a request is approved), of models not taken down;
+- a signed-in person or API key: the versions one of their teams may use (the permission
+  module's ``catalog.use_modelversion``, granted when a request is approved), of models not
+  taken down;
 - anonymous callers, and everyone else too when ``HUBGATE_COMPAT_ANONYMOUS_READ`` is on: the
   company-wide approved catalog (company-visible models not taken down).
 
@@ -21,12 +22,10 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
-from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from governance.accounts import permissions
 from governance.catalog.models import (
     COMMERCIAL_USE_FIELDS,
     CommercialUse,
@@ -76,28 +75,9 @@ def _approved(quarantined: list[int]) -> QuerySet[ModelVersion]:
 
 
 def usable_versions(user: AbstractBaseUser) -> Q:
-    """A filter on versions: those ``user``'s teams (or ``user`` directly) may use, by
-    django-guardian's object permission ``catalog.use_modelversion``.
-
-    The permission rows' ``object_pk`` is cast to an integer on guardian's side; guardian's
-    own ``get_objects_for_user`` casts the version id to text instead, which rules out the
-    primary key index and scans every version on every request.
-    """
-    ct = ContentType.objects.get_for_model(ModelVersion)
-    wanted = {"permission__content_type": ct, "permission__codename": "use_modelversion"}
-    granted = []
-    for perms in (
-        get_group_obj_perms_model(ModelVersion).objects.filter(
-            group__in=user.groups.values("pk"), **wanted
-        ),
-        get_user_obj_perms_model(ModelVersion).objects.filter(user=user, **wanted),
-    ):
-        column = "object_pk" if hasattr(perms.model, "object_pk") else "content_object_id"
-        granted.append(
-            perms.annotate(version_pk=Cast(column, BigIntegerField())).values("version_pk")
-        )
-    # One IN over a UNION: an OR of two INs makes PostgreSQL scan every version.
-    return Q(pk__in=granted[0].union(granted[1]))
+    """A filter on versions: those ``user``'s teams (or ``user`` directly) may use (the
+    permission module's ``catalog.use_modelversion``, as one indexed IN)."""
+    return permissions.granted_filter(user, permissions.USE_VERSION, ModelVersion)
 
 
 def servable_versions(caller: Caller) -> QuerySet[ModelVersion]:

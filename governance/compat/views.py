@@ -20,16 +20,14 @@ import orjson
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
-from guardian.shortcuts import get_groups_with_perms
 
-from governance.accounts.models import ApiKey, Team
+from governance.accounts.models import ApiKey
 from governance.accounts.services import check_api_key
 from governance.api.authentication import ApiKeyRateThrottle
 from governance.catalog.models import CommercialUse, ModelFile, ModelType, ModelVersion
 from governance.catalog.selectors import visible_versions
 from governance.errors import HubgateError
-from governance.ingest.serving import blob_response
-from governance.lifecycle.selectors import usage_verdict
+from governance.usage.downloads import authorize_download, serve_download
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 
@@ -460,12 +458,6 @@ def _pick_file(version: ModelVersion, request: HttpRequest) -> ModelFile | None:
     return None
 
 
-def _team_using(user, version: ModelVersion) -> Team | None:
-    groups = [group for group, perms in get_groups_with_perms(version, attach_perms=True).items()
-              if "use_modelversion" in perms]  # fmt: skip
-    return Team.objects.filter(group__in=groups, members=user).order_by("pk").first()
-
-
 @endpoint
 def download(request: HttpRequest, version_id: str) -> HttpResponse:
     """``GET /api/download/models/{versionId}``: the stored file, with Range; a usage event.
@@ -476,28 +468,15 @@ def download(request: HttpRequest, version_id: str) -> HttpResponse:
     served = _served_id(version_id, "modelVersionId")
     caller = caller_of(request, require_user=True)
     user = caller.user
-    version = visible_versions(user).select_related("model").filter(**ids.lookup(served)).first()
+    visible = visible_versions(user).select_related("model", "deprecation")
+    version = visible.filter(**ids.lookup(served)).first()
     if version is None:
         raise CompatError(404, "Model not found")
-    verdict = usage_verdict(user, version)
-    if not verdict.allowed:
-        raise CompatError(verdict.status, verdict.reason)
+    # Refused before a file is chosen: 403/410 (``endpoint`` renders it) whatever is asked.
+    verdict = authorize_download(user=user, version=version)
     file = _pick_file(version, request)
     if file is None:
         raise CompatError(404, "Model file not found")
     if file.blob is None:
         raise CompatError(404, f"{file.name} has not been stored in Hubgate yet")
-    response = blob_response(request, file.blob, filename=file.name)
-    if verdict.warning:
-        response["Deprecation"] = "true"
-        response["X-Hubgate-Warning"] = verdict.warning.encode("ascii", "replace").decode()
-    range_header = request.headers.get("Range", "")
-    resumed = range_header.startswith("bytes=") and not range_header.startswith("bytes=0-")
-    if request.method == "GET" and response.status_code in (200, 206) and not resumed:
-        record_usage(
-            kind=UsageEvent.Kind.DOWNLOAD, version=version, file=file, user=user,
-            team=_team_using(user, version), client=CLIENT, after=response,
-            metadata={"file": file.name, "range": range_header,
-                      "user_agent": request.headers.get("User-Agent", "")[:200]},
-        )  # fmt: skip
-    return response
+    return serve_download(request=request, user=user, file=file, client=CLIENT, verdict=verdict)

@@ -17,6 +17,7 @@ from governance.accounts.models import ReviewerRole, RoleAssignment, Team, User
 from governance.approvals import services
 from governance.approvals.models import ApprovalPolicy, ModelRequest
 from governance.catalog.models import Hub, Model, ModelType, ModelVersion, Visibility
+from governance.catalog.services import grant_owning_team
 from governance.ingest.services import attach_blob, ingest_chunks
 from governance.lifecycle import services as lifecycle
 from governance.scoring.services import refresh_version_scores
@@ -99,6 +100,7 @@ def _in_house(name: str, model_type: str, team: Team, versions: list[tuple[str, 
         visibility=Visibility.TEAM if team.slug == "ml-research" else Visibility.COMPANY,
         description=f"<p>{name}: built in-house by {team.name}.</p>",
     )
+    grant_owning_team(model=model)
     made = []
     for index, (version_name, data, filename) in enumerate(versions):
         version = ModelVersion.objects.create(

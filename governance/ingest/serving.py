@@ -1,4 +1,7 @@
-"""Streaming a stored blob to a client, with HTTP Range support, only when it may be served."""
+"""Streaming a stored blob to a client, with HTTP Range support.
+
+Whether the blob may be served at all (its scan) and to whom is the download service's
+question (``governance.usage.downloads``), asked before this is called."""
 
 from __future__ import annotations
 
@@ -6,31 +9,11 @@ import re
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 
-from governance.errors import HubgateError
-
 from .hashing import CHUNK_SIZE
 from .models import Blob
 from .storage import open_blob
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-class NotServable(HubgateError):
-    status = 403
-    code = "not_servable"
-    title = "File not available"
-
-
-def ensure_servable(blob: Blob | None) -> Blob:
-    """The blob, if its scan allows it to leave Hubgate; otherwise a clear refusal."""
-    from governance.scanning.selectors import servable_reason
-
-    if blob is None:
-        raise NotServable("This file has not been ingested into Hubgate yet.")
-    reason = servable_reason(blob)
-    if reason:
-        raise NotServable(reason)
-    return blob
 
 
 def _iter_range(fh, start: int, length: int):
@@ -49,7 +32,6 @@ def _iter_range(fh, start: int, length: int):
 
 def blob_response(request: HttpRequest, blob: Blob, *, filename: str) -> HttpResponse:
     """A download of ``blob`` as ``filename``; honours a single ``Range: bytes=a-b``."""
-    ensure_servable(blob)
     header = request.headers.get("Range", "")
     match = _RANGE.match(header.strip()) if header else None
     if match and (match.group(1) or match.group(2)):

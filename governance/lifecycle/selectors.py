@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from governance.accounts import permissions
 from governance.accounts.models import Membership
 from governance.catalog.models import ModelVersion
 from governance.catalog.models import VersionState as S
@@ -25,6 +26,8 @@ class UsageVerdict:
     reason: str = ""
     #: Set for a deprecated version: use still works, but should move on.
     warning: str = ""
+    #: When a deprecated version will be retired, if set.
+    sunset_at: datetime | None = None
 
 
 def deprecation_warning(version: ModelVersion) -> str:
@@ -48,10 +51,10 @@ def past_sunset(version: ModelVersion, at: datetime | None = None) -> bool:
     return deprecation.sunset_at <= (at or timezone.now())
 
 
-def usage_verdict(user, version: ModelVersion, *, at: datetime | None = None) -> UsageVerdict:
-    """Whether ``user`` may use ``version`` at ``at`` (now): approved (or deprecated, with a
-    warning) for one of their teams; retired versions never, nor deprecated ones past their
-    sunset date."""
+def state_verdict(version: ModelVersion, *, at: datetime | None = None) -> UsageVerdict:
+    """Whether ``version``'s state allows any use at ``at`` (now): approved (or deprecated,
+    with a warning); retired versions never, nor deprecated ones past their sunset date. Who
+    asks is ``usage_verdict``'s question."""
     if version.state == S.RETIRED:
         return UsageVerdict(False, 410, f"{version} is retired and may no longer be used.")
     if past_sunset(version, at):
@@ -62,10 +65,27 @@ def usage_verdict(user, version: ModelVersion, *, at: datetime | None = None) ->
         return UsageVerdict(
             False, 403, f"{version} is {version.get_state_display().lower()}, not approved."
         )
-    if not (user.is_staff or user.has_perm("catalog.use_modelversion", version)):
-        return UsageVerdict(False, 403, "None of your teams has been approved to use "
-                            f"{version}; request it for your team first.")  # fmt: skip
-    return UsageVerdict(True, warning=deprecation_warning(version))
+    deprecation = getattr(version, "deprecation", None) if version.state == S.DEPRECATED else None
+    return UsageVerdict(
+        True,
+        warning=deprecation_warning(version),
+        sunset_at=deprecation.sunset_at if deprecation is not None else None,
+    )
+
+
+def not_yours(version: ModelVersion) -> str:
+    """Why a caller whose teams were not approved for ``version`` may not use it."""
+    return f"None of your teams has been approved to use {version}; request it for your team first."
+
+
+def usage_verdict(user, version: ModelVersion, *, at: datetime | None = None) -> UsageVerdict:
+    """Whether ``user`` may use ``version`` at ``at`` (now): approved (or deprecated, with a
+    warning) for one of their teams (the permission module decides); retired versions never,
+    nor deprecated ones past their sunset date."""
+    verdict = state_verdict(version, at=at)
+    if verdict.allowed and not permissions.can_use_version(user, version):
+        return UsageVerdict(False, 403, not_yours(version))
+    return verdict
 
 
 def can_manage_lifecycle(user, version: ModelVersion) -> bool:

@@ -5,3 +5,6 @@ class UsageConfig(AppConfig):
     name = "governance.usage"
     label = "usage"
     verbose_name = "Usage"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

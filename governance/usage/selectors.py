@@ -12,9 +12,16 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
+from governance.accounts import permissions
 from governance.accounts.models import Team
 from governance.catalog.models import Model, ModelVersion
-from governance.catalog.selectors import visible_model, visible_models, visible_versions
+from governance.catalog.selectors import (
+    visible_model,
+    visible_models,
+    visible_version,
+    visible_versions,
+)
+from governance.errors import NotFound
 
 from .models import DailyUsage, UsageEvent
 
@@ -122,18 +129,17 @@ def who_uses_version(version: ModelVersion, *, deployments: int = 50) -> WhoUses
     )
 
 
-def version_usage_visible_to(user, version_id: int) -> ModelVersion | None:
+def version_usage_visible_to(user, version_id: int) -> ModelVersion:
     """The version, if ``user`` may see who uses it: staff, its owning team's members, or
-    members of a team approved to use it (they are on the list themselves)."""
-    version = visible_versions(user).select_related("model").filter(pk=version_id).first()
-    if version is None:
-        return None
+    members of a team approved to use it (they are on the list themselves); otherwise
+    NotFound, the same as for a version that does not exist."""
+    version = visible_version(user, version_id)
     if user.is_staff:
         return version
     teams = set(user.teams.values_list("pk", flat=True))
-    if version.model.owning_team_id in teams or user.has_perm("catalog.use_modelversion", version):
+    if version.model.owning_team_id in teams or permissions.can_use_version(user, version):
         return version
-    return None
+    raise NotFound(f"No model version {version_id} that you may see.")
 
 
 # --- analytics -------------------------------------------------------------------------------
@@ -171,8 +177,6 @@ def _scoped(qs: QuerySet, user, scope: Scope, *, model_field: str) -> QuerySet:
 def analytics_scope(user, *, team_slug: str | None = None, model_id: int | None = None) -> Scope:
     """The scope ``user`` asked for, or ``governance.errors.NotFound`` when they may not see it
     (a team's dashboard is for its members and administrators)."""
-    from governance.errors import NotFound
-
     if team_slug is not None:
         team = Team.objects.filter(slug=team_slug).first()
         if team is None or not (user.is_staff or user.teams.filter(pk=team.pk).exists()):

@@ -5,6 +5,7 @@ import pytest
 
 from governance.audit.models import AuditEntry
 from governance.catalog.models import Visibility
+from governance.catalog.services import grant_owning_team
 from governance.usage.models import UsageEvent
 from governance.usage.services import record_usage
 from tests.api.conftest import assert_problem, session
@@ -32,6 +33,7 @@ def test_findings_of_a_private_model_stay_private(world) -> None:
     model = world.versions["open-finding"].model
     model.visibility, model.owning_team = Visibility.TEAM, world.company.team
     model.save()
+    grant_owning_team(model=model)  # as the import service and the admin do
     outsider = session(world.company.outsider)
     assert (
         outsider.get(f"/api/findings/?version={world.versions['open-finding'].pk}").json()["count"]

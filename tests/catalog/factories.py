@@ -12,6 +12,7 @@ from governance.catalog.models import (
     ModelVersion,
     Tag,
 )
+from governance.catalog.services import grant_owning_team
 
 
 class CreatorFactory(factory.django.DjangoModelFactory):
@@ -46,6 +47,12 @@ class ModelFactory(factory.django.DjangoModelFactory):
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
             self.tags.set([TagFactory(name=name) for name in extracted])
+
+    @factory.post_generation
+    def owner_grant(self, create, extracted, **kwargs):
+        # As the import service does: the owning team sees its model.
+        if create:
+            grant_owning_team(model=self)
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):

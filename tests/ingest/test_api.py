@@ -145,4 +145,4 @@ def test_a_download_is_a_usage_event(
         user.pk,
         "api",
     )
-    assert event.metadata == {"range": "bytes=0-9"}
+    assert event.metadata == {"file": "w.bin", "range": "bytes=0-9", "user_agent": ""}

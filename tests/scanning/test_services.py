@@ -15,9 +15,9 @@ from django.utils import timezone
 from governance.errors import HubgateError
 from governance.hookspecs import Finding, hookimpl
 from governance.ingest import services as ingest
-from governance.ingest.serving import ensure_servable
 from governance.scanning import services
 from governance.scanning.models import FileScan, Verdict
+from governance.usage.downloads import ensure_servable
 
 pytestmark = pytest.mark.django_db
 

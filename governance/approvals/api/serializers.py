@@ -3,10 +3,8 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from governance.accounts.models import ReviewerRole, Team
-from governance.catalog.models import ModelVersion
-from governance.catalog.selectors import visible_versions
+from governance.catalog.api.fields import VisibleVersionField
 from governance.errors import NotFound
-from governance.gates.models import GateRun
 from governance.scanning.models import Finding
 from governance.scanning.selectors import findings_visible_to
 
@@ -14,46 +12,23 @@ from ..models import ModelRequest, Review, Waiver
 from ..selectors import gate_blockers
 
 
-class _VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related object the requesting user may see. The browsable API's form lists only
-    those, and any other id, private or missing, is the same 404."""
-
-    visible_model: type = ModelVersion
-    missing = "No such object."
-
-    def visible(self, user) -> QuerySet:
-        raise NotImplementedError
+class VisibleFindingField(serializers.PrimaryKeyRelatedField):
+    """A finding the requesting user may see: the browsable API's form lists only those, and
+    any other id, private or missing, is the same 404."""
 
     def get_queryset(self) -> QuerySet:
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
+        user = getattr(self.context.get("request"), "user", None)
         if user is None or not user.is_authenticated:
-            return self.visible_model.objects.none()
-        return self.visible(user)
+            return Finding.objects.none()
+        return findings_visible_to(user)
 
     def to_internal_value(self, data):
         try:
             return self.get_queryset().get(pk=data)
         except ObjectDoesNotExist:
-            raise NotFound(self.missing) from None
+            raise NotFound("No such finding.") from None
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
-
-
-class VisibleVersionField(_VisibleRelatedField):
-    visible_model = ModelVersion
-    missing = "No such version."
-
-    def visible(self, user) -> QuerySet:
-        return visible_versions(user).select_related("model")
-
-
-class VisibleFindingField(_VisibleRelatedField):
-    visible_model = Finding
-    missing = "No such finding."
-
-    def visible(self, user) -> QuerySet:
-        return findings_visible_to(user)
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -63,11 +38,6 @@ class ReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = ["id", "reviewer", "role", "decision", "comment", "created_at"]
-
-
-class GateReportSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=GateRun.Outcome.choices)
-    items = serializers.ListField(child=serializers.DictField())
 
 
 class ModelRequestSerializer(serializers.ModelSerializer):
@@ -119,15 +89,3 @@ class WaiverSerializer(serializers.ModelSerializer):
             "revoked_at",
         ]  # fmt: skip
         read_only_fields = ["blob_sha256", "scanner", "code", "member", "granted_at", "revoked_at"]
-
-
-class DeprecateSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    successor = serializers.PrimaryKeyRelatedField(
-        queryset=ModelVersion.objects.all(), required=False, allow_null=True
-    )
-    sunset_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")

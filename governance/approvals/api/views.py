@@ -30,6 +30,7 @@ class ModelRequestViewSet(
 
     serializer_class = ModelRequestSerializer
     required_scope = ApiKey.Scope.REQUEST
+    problem_statuses = {"create": [404]}  # a version you may not see, as a missing one
     action_scopes = {"reviews": ApiKey.Scope.REVIEW}
     filterset_class = ModelRequestFilter
     ordering_fields = ["created_at", "decided_at"]
@@ -89,6 +90,7 @@ class WaiverViewSet(
     serializer_class = WaiverSerializer
     required_scope = ApiKey.Scope.REVIEW
     filterset_class = WaiverFilter
+    problem_statuses = {"create": [404]}  # a version you may not see, as a missing one
 
     def get_queryset(self):
         return (

@@ -1,10 +1,11 @@
-"""Read endpoints of the catalog. Visibility comes from the selectors, never from the view."""
+"""Read endpoints of the catalog. Visibility comes from the selectors, never from the view.
 
-from dataclasses import asdict
+Actions of upper apps on the same paths live in those apps' ``api`` packages (downloads in
+usage, deprecate/retire in lifecycle, gates in gates, similar models in recommendations),
+registered on the same prefixes so their paths and names are unchanged."""
 
 from django.db.models import Count, Q
-from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -12,32 +13,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.api.filters import FilterBackend
-from governance.api.idempotency import idempotent
-from governance.approvals.api.serializers import (
-    DeprecateSerializer,
-    GateReportSerializer,
-    ReasonSerializer,
-)
-from governance.discovery.api.filters import SearchableModelFilter
-from governance.errors import UsageRefused
-from governance.gates.services import evaluate_gates
-from governance.ingest.serving import blob_response
-from governance.lifecycle import services as lifecycle
-from governance.lifecycle.selectors import usage_verdict
-from governance.recommendations import selectors as recommendations
-from governance.usage.models import UsageEvent
-from governance.usage.services import record_usage
 
 from .. import selectors
-from ..filters import ModelFileFilter, ModelVersionFilter
-from ..models import Creator, ModelFile, ModelVersion, Tag
+from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
+from ..models import Creator, ModelVersion, Tag
+from ..signals import version_read
 from . import serializers
 
 
 class ModelViewSet(viewsets.ReadOnlyModelViewSet):
     """Models in the catalog, with their versions."""
 
-    filterset_class = SearchableModelFilter  # ``search``: the one text search (discovery)
+    filterset_class = ModelFilter  # ``search``: the one text search (discovery's)
     filter_backends = [FilterBackend, OrderingFilter]
     ordering_fields = ["name", "download_count", "rating", "favorite_count", "created_at"]
     ordering = ["-download_count", "id"]
@@ -49,21 +36,6 @@ class ModelViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "retrieve":
             return serializers.ModelDetailSerializer
         return serializers.ModelListSerializer
-
-    @extend_schema(
-        responses=serializers.RecommendationSerializer(many=True),
-        parameters=[serializers.SimilarQuerySerializer],
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def similar(self, request: Request, pk: str | None = None) -> Response:
-        """Models like this one, ranked by the recommender plugins."""
-        model = self.get_object()
-        query = serializers.SimilarQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit = query.validated_data["limit"]
-        pairs = recommendations.similar_models(model=model, user=request.user, limit=limit)
-        data = [{"model": m, "score": r.score, "reason": r.reason} for m, r in pairs]
-        return Response(serializers.RecommendationSerializer(data, many=True).data)
 
 
 class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -79,11 +51,12 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.visible_versions(self.request.user).prefetch_related("files", "images")
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        """One version; the read is recorded as usage (an API read)."""
+        """One version; the read is announced (``version_read``: usage records it)."""
         version: ModelVersion = self.get_object()
         response = Response(self.get_serializer(version).data)
-        record_usage(kind=UsageEvent.Kind.API_READ, version=version, user=request.user,
-                     client="api", after=response)  # fmt: skip
+        version_read.send(
+            ModelVersion, version=version, user=request.user, client="api", response=response
+        )
         return response
 
     @extend_schema(responses=serializers.VersionScoreSerializer(many=True))
@@ -93,73 +66,18 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         version: ModelVersion = self.get_object()
         return Response(serializers.VersionScoreSerializer(version.scores.all(), many=True).data)
 
-    @extend_schema(request=DeprecateSerializer, responses=serializers.ModelVersionSerializer)
-    @action(detail=True, methods=["post"])
-    @idempotent
-    def deprecate(self, request: Request, pk: str | None = None) -> Response:
-        """Deprecate an approved version, with a reason, an optional successor and sunset."""
-        data = DeprecateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = lifecycle.deprecate_version(
-            version=self.get_object(), actor=request.user, **data.validated_data
-        )
-        return Response(self.get_serializer(version).data)
-
-    @extend_schema(request=ReasonSerializer, responses=serializers.ModelVersionSerializer)
-    @action(detail=True, methods=["post"])
-    @idempotent
-    def retire(self, request: Request, pk: str | None = None) -> Response:
-        """Retire a version now: using it fails from then on."""
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = lifecycle.retire_version(
-            version=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
-        )
-        return Response(self.get_serializer(version).data)
-
-    @extend_schema(responses=GateReportSerializer)
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def gates(self, request: Request, pk: str | None = None) -> Response:
-        """What every gate says about this version now (nothing is stored)."""
-        report = evaluate_gates(self.get_object())
-        return Response({"outcome": report.outcome,
-                         "items": [asdict(item) for item in report.items]})  # fmt: skip
-
 
 class ModelFileViewSet(viewsets.ReadOnlyModelViewSet):
     """Files of versions; look one up by any published hash with ``?hash=``."""
 
     serializer_class = serializers.ModelFileSerializer
     filterset_class = ModelFileFilter
-    problem_statuses = {"download": [410, 416]}  # a retired version's file; a bad Range
     search_fields = ["name"]
     ordering_fields = ["name", "size_kb", "id"]
     ordering = ["id"]
 
     def get_queryset(self):
         return selectors.visible_files(self.request.user).select_related("blob__current_scan")
-
-    @extend_schema(
-        responses={
-            (200, "application/octet-stream"): bytes,
-            (206, "application/octet-stream"): bytes,
-        },
-        parameters=[OpenApiParameter("Range", str, OpenApiParameter.HEADER)],
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def download(self, request: Request, pk: str | None = None) -> HttpResponse:
-        """The file's bytes (Range supported), unless its scan forbids serving it."""
-        file: ModelFile = self.get_object()
-        verdict = usage_verdict(request.user, file.version)
-        if not verdict.allowed:
-            raise UsageRefused(verdict.reason, status=verdict.status)
-        response = blob_response(request, file.blob, filename=file.name)
-        record_usage(kind=UsageEvent.Kind.DOWNLOAD, version=file.version, file=file,
-                     user=request.user, client="api", after=response,
-                     metadata={"range": request.headers.get("Range", "")})  # fmt: skip
-        if verdict.warning:
-            response["Warning"] = f'299 hubgate "{verdict.warning}"'
-        return response
 
 
 class CreatorViewSet(viewsets.ReadOnlyModelViewSet):

@@ -7,3 +7,8 @@ class GateRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = GateRun
         fields = ["id", "version", "request", "outcome", "items", "created_at"]
+
+
+class GateReportSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=GateRun.Outcome.choices)
+    items = serializers.ListField(child=serializers.DictField())

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from governance.catalog.models import ModelVersion
+from governance.catalog.api.fields import VisibleVersionField
 
 from ..models import Blob, UploadSession
 
@@ -20,9 +20,7 @@ class BlobSerializer(serializers.ModelSerializer):
 class UploadCreateSerializer(serializers.Serializer):
     filename = serializers.CharField(max_length=255)
     size = serializers.IntegerField(min_value=1)
-    version = serializers.PrimaryKeyRelatedField(
-        queryset=ModelVersion.objects.all(), required=False, allow_null=True
-    )
+    version = VisibleVersionField(required=False, allow_null=True)
     declared_format = serializers.CharField(max_length=32, required=False, allow_blank=True)
     expected_hashes = serializers.DictField(
         child=serializers.CharField(), required=False,

@@ -41,11 +41,12 @@ def _session(request: Request, pk) -> UploadSession:
 
 class UploadListView(APIView):
     required_scope = ApiKey.Scope.REQUEST
+    problem_statuses = {"post": [404]}  # a version you may not see, as a missing one
 
     @extend_schema(request=UploadCreateSerializer, responses={201: UploadSessionSerializer})
     def post(self, request: Request) -> Response:
         """Open a resumable upload."""
-        data = UploadCreateSerializer(data=request.data)
+        data = UploadCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         session = services.start_upload(user=request.user, **data.validated_data)
         return Response(UploadSessionSerializer(session).data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from governance.catalog.models import ModelVersion
+from governance.catalog.api.fields import VisibleVersionField
 from governance.hookspecs import LicenseVerdict
 
 from ..models import BaseModelLicense, IntendedUse, License, LicenseDecision, LicenseRevision
@@ -106,7 +106,7 @@ class LicenseEvaluationSerializer(serializers.Serializer):
 
 
 class LicenseDecisionSerializer(serializers.ModelSerializer):
-    version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    version = VisibleVersionField()
     intended_use = serializers.SlugRelatedField(
         slug_field="slug", queryset=IntendedUse.objects.all()
     )

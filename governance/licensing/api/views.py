@@ -155,6 +155,7 @@ class LicenseDecisionViewSet(
 
     serializer_class = serializers.LicenseDecisionSerializer
     required_scope = "review"
+    problem_statuses = {"create": [404]}  # a version you may not see, as a missing one
     lookup_value_regex = r"\d+"
     filterset_fields = ["version", "intended_use__slug", "outcome"]
     ordering = ["-decided_at"]
@@ -168,8 +169,6 @@ class LicenseDecisionViewSet(
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if not visible_versions(request.user).filter(pk=values["version"].pk).exists():
-            raise NotFound("No such version.")
         decision = services.record_license_decision(
             version=values["version"], intended_use=values["intended_use"],
             decided_by=request.user, outcome=values["outcome"],

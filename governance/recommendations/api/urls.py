@@ -1,8 +1,14 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
+router = SimpleRouter()
+# Only the similar action: the catalog's router serves the rest of /api/models/.
+router.register("models", views.ModelSimilarViewSet, basename="model")
+
 urlpatterns = [
+    *router.urls,
     path("recommendations/for-me/", views.ForMeView.as_view(), name="recommendations-for-me"),
     path(
         "recommendations/similar/<int:model_id>/",

@@ -4,11 +4,14 @@ Only models the caller may see are ever named; an id they may not see is a 404 p
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.catalog.selectors import visible_model, visible_version
+from governance.catalog.api import serializers as catalog_serializers
+from governance.catalog.selectors import visible_model, visible_models, visible_version
 from governance.scoring.quality import composite_quality
 
 from .. import selectors
@@ -113,3 +116,26 @@ class VersionQualityView(APIView):
     def get(self, request: Request, version_id: int) -> Response:
         version = visible_version(request.user, version_id)
         return Response(serializers.QualitySerializer(composite_quality(version).as_dict()).data)
+
+
+class ModelSimilarViewSet(viewsets.GenericViewSet):
+    """``/api/models/{id}/similar/``, on the catalog's ``models`` prefix (only this action);
+    a model you may not see is a 404 like a missing one."""
+
+    def get_queryset(self):
+        return visible_models(self.request.user)
+
+    @extend_schema(
+        responses=catalog_serializers.RecommendationSerializer(many=True),
+        parameters=[catalog_serializers.SimilarQuerySerializer],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def similar(self, request: Request, pk: str | None = None) -> Response:
+        """Models like this one, ranked by the recommender plugins."""
+        model = self.get_object()
+        query = catalog_serializers.SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        pairs = selectors.similar_models(model=model, user=request.user, limit=limit)
+        data = [{"model": m, "score": r.score, "reason": r.reason} for m, r in pairs]
+        return Response(catalog_serializers.RecommendationSerializer(data, many=True).data)

@@ -5,6 +5,8 @@ from . import views
 
 router = SimpleRouter()
 router.register("usage-events", views.UsageEventViewSet, basename="usage-event")
+# Only the download action: the catalog's router serves the rest of /api/files/.
+router.register("files", views.FileDownloadViewSet, basename="file")
 
 urlpatterns = [
     path("usage/analytics/", views.AnalyticsView.as_view(), name="usage-analytics"),

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -13,9 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api.authentication import HasScope
-from governance.errors import NotFound, ValidationFailed
+from governance.catalog.models import ModelFile
+from governance.catalog.selectors import visible_files
+from governance.errors import ValidationFailed
 
 from .. import selectors
+from ..downloads import serve_download
 from ..models import UsageEvent
 from . import serializers
 
@@ -125,6 +128,29 @@ def who_uses(request: Request, version_id: int) -> Response:
     """Who uses this version: teams (downloads, deployments, people, last use), the latest CI
     deployments and the teams approved to use it — before deprecating or retiring it."""
     version = selectors.version_usage_visible_to(request.user, version_id)
-    if version is None:
-        raise NotFound("No such version, or you may not see who uses it.")
     return Response(serializers.WhoUsesSerializer(selectors.who_uses_version(version)).data)
+
+
+class FileDownloadViewSet(viewsets.GenericViewSet):
+    """Downloads of files (``/api/files/{id}/download/``, the portal's link too); the rest of
+    ``/api/files/`` is the catalog's. A file you may not see is a 404 like a missing one."""
+
+    problem_statuses = {"download": [410, 416]}  # a retired version's file; a bad Range
+
+    def get_queryset(self):
+        return visible_files(self.request.user).select_related(
+            "blob__current_scan", "version__model", "version__deprecation"
+        )
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): bytes,
+            (206, "application/octet-stream"): bytes,
+        },
+        parameters=[OpenApiParameter("Range", str, OpenApiParameter.HEADER)],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The file's bytes (Range supported), unless its scan forbids serving it."""
+        file: ModelFile = self.get_object()
+        return serve_download(request=request, user=request.user, file=file, client="api")
