@@ -30,6 +30,22 @@ def _missing_service(item: pytest.Item, why: str) -> None:
     pytest.skip(why)
 
 
+#: Tests that share one process-wide service run on one pytest-xdist worker (``--dist
+#: loadgroup``): a real Celery worker consumes the broker's default queue, so two of them
+#: (one per xdist worker, each on its own test database) would take each other's tasks; the
+#: browser tests share one session-wide live server and test IdP.
+XDIST_GROUPS = {"worker": "celery-worker", "browser": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker, group in XDIST_GROUPS.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres"):
         engine = settings.DATABASES["default"]["ENGINE"]
