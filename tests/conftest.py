@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +18,20 @@ from rest_framework.test import APIClient
 from governance.plugins import register_plugin, reset_plugin_manager, unregister_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``HUBGATE_TEST_NOW=2026-12-05T12:00:00Z pytest …`` runs the suite as if the clock had
+    been set to that moment when it started (it keeps ticking), so CI can prove that the
+    suite passes on a Saturday, at midnight or on New Year's Eve. Processes the tests start
+    (Celery workers, the CLI, the test IdP) keep the real clock."""
+    now = os.environ.get("HUBGATE_TEST_NOW")
+    if now:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(now), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def services_required() -> bool:
@@ -96,6 +111,18 @@ def _isolated_media(request: pytest.FixtureRequest, tmp_path_factory) -> Iterato
     }
     with override_settings(MEDIA_ROOT=root, STORAGES=storages):
         yield
+
+
+#: A Wednesday noon in UTC: far from midnight, a weekend, a month's end and DST changes.
+QUIET_MOMENT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def quiet_clock(time_machine) -> datetime:
+    """The clock set to :data:`QUIET_MOMENT` (still ticking), for tests that count events per
+    day or week: run at 23:59:59 or on a Sunday they would straddle two days or weeks."""
+    time_machine.move_to(QUIET_MOMENT, tick=True)
+    return QUIET_MOMENT
 
 
 @pytest.fixture
@@ -202,6 +229,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"{'/' + str(db['NAME']) if 'sqlite' not in db['ENGINE'] else ''}",
         f"hubgate: celery broker {broker}",
         f"hubgate: services required: {services_required()}",
+        f"hubgate: clock {os.environ.get('HUBGATE_TEST_NOW') or 'real'}"
+        f" in TIME_ZONE {settings.TIME_ZONE} (Django sets the process's TZ to it)",
     ]
 
 
