@@ -7,9 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make test` runs the suite on every core with pytest-xdist; `make test XDIST=-n0` runs it in
-# one process (e.g. to debug with --pdb). loadgroup keeps the tests that share a real Celery
-# worker or the browser's live server on one xdist worker (tests/conftest.py, XDIST_GROUPS).
-XDIST ?= -n auto --dist loadgroup
+# one process (--pdb does too).
+XDIST ?= -n auto
 
 .PHONY: help install run serve test test-services lint format migrations-check bench clean
 

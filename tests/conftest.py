@@ -18,6 +18,9 @@ from rest_framework.test import APIClient
 from governance.plugins import register_plugin, reset_plugin_manager, unregister_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
+#: "-gw0", "-gw1", … in a pytest-xdist worker: for files and names each test process needs alone.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+XDIST_SUFFIX = f"-{_XDIST_WORKER}" if _XDIST_WORKER else ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,22 +46,6 @@ def _missing_service(item: pytest.Item, why: str) -> None:
     if services_required():
         pytest.fail(f"{why}, and HUBGATE_REQUIRE_SERVICES=1 says it must be here", pytrace=False)
     pytest.skip(why)
-
-
-#: Tests that share one process-wide service run on one pytest-xdist worker (``--dist
-#: loadgroup``): a real Celery worker consumes the broker's default queue, so two of them
-#: (one per xdist worker, each on its own test database) would take each other's tasks; the
-#: browser tests share one session-wide live server and test IdP.
-XDIST_GROUPS = {"worker": "celery-worker", "browser": "browser"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        for marker, group in XDIST_GROUPS.items():
-            if item.get_closest_marker(marker):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -169,7 +156,11 @@ def _database_url() -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """A real ``celery worker`` process on the test database and the configured broker."""
+    """A real ``celery worker`` process on the test database and the configured broker.
+
+    Under pytest-xdist every test process has one, on its own test database (test_<name>_gwN)
+    and its own queue (CELERY_TASK_DEFAULT_QUEUE in config/settings/test.py, inherited
+    through the environment), so no worker takes a task meant for another database."""
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs a Celery broker")
     from config.celery import app
@@ -184,7 +175,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
         # A scanner that can be made slow, so a test can kill the worker mid-scan.
         "HUBGATE_PLUGIN_MODULES": "tests.scanning.slow_scanner",
     }
-    log_path = ROOT / "var" / "test-worker.log"
+    log_path = ROOT / "var" / f"test-worker{XDIST_SUFFIX}.log"
     log_path.parent.mkdir(exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115  (closed in the finally below)
     node = f"hubgate-test-{os.getpid()}@%h"

@@ -19,3 +19,7 @@ STORAGES["default"] = {
 # Recommender snapshot cache off: tests change scores/tags between calls in one process
 # (tests/recommendations turns it on where it tests it).
 HUBGATE_RECS_SNAPSHOT_SECONDS = 0
+# Under pytest-xdist each test process has its own test database (test_<name>_gw0, …) and, for
+# the tests marked `worker`, its own Celery worker: each pair shares a queue of its own, or a
+# worker would take tasks sent by another test process and look for their rows in its database.
+CELERY_TASK_DEFAULT_QUEUE = f"hubgate-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
