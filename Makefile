@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test` runs the suite on every core with pytest-xdist; `make test XDIST=-n0` runs it in
+# one process (--pdb does too).
+XDIST ?= -n auto
 
 .PHONY: help install run serve test test-services lint format migrations-check bench clean
 
 help:
 	@echo "make run    - create .venv, install, migrate, load the demo catalog, serve on http://$(HOST):$(PORT)"
-	@echo "make test   - the whole test suite on SQLite with eager Celery"
+	@echo "make test   - the whole test suite on SQLite with eager Celery, on every core (XDIST=-n0: one process)"
 	@echo "make lint   - ruff check, format check and the layer contracts (import-linter)"
 	@echo "make bench  - benchmarks under benchmarks/"
 
@@ -34,7 +37,7 @@ run: install
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +18,23 @@ from rest_framework.test import APIClient
 from governance.plugins import register_plugin, reset_plugin_manager, unregister_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
+#: "-gw0", "-gw1", … in a pytest-xdist worker: for files and names each test process needs alone.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+XDIST_SUFFIX = f"-{_XDIST_WORKER}" if _XDIST_WORKER else ""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``HUBGATE_TEST_NOW=2026-12-05T12:00:00Z pytest …`` runs the suite as if the clock had
+    been set to that moment when it started (it keeps ticking), so CI can prove that the
+    suite passes on a Saturday, at midnight or on New Year's Eve. Processes the tests start
+    (Celery workers, the CLI, the test IdP) keep the real clock."""
+    now = os.environ.get("HUBGATE_TEST_NOW")
+    if now:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(now), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def services_required() -> bool:
@@ -82,6 +100,18 @@ def _isolated_media(request: pytest.FixtureRequest, tmp_path_factory) -> Iterato
         yield
 
 
+#: A Wednesday noon in UTC: far from midnight, a weekend, a month's end and DST changes.
+QUIET_MOMENT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def quiet_clock(time_machine) -> datetime:
+    """The clock set to :data:`QUIET_MOMENT` (still ticking), for tests that count events per
+    day or week: run at 23:59:59 or on a Sunday they would straddle two days or weeks."""
+    time_machine.move_to(QUIET_MOMENT, tick=True)
+    return QUIET_MOMENT
+
+
 @pytest.fixture
 def plugin() -> Iterator[Callable[..., object]]:
     """Register plugin objects for one test: ``plugin(obj, name="x")``; unregistered after."""
@@ -126,7 +156,11 @@ def _database_url() -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """A real ``celery worker`` process on the test database and the configured broker."""
+    """A real ``celery worker`` process on the test database and the configured broker.
+
+    Under pytest-xdist every test process has one, on its own test database (test_<name>_gwN)
+    and its own queue (CELERY_TASK_DEFAULT_QUEUE in config/settings/test.py, inherited
+    through the environment), so no worker takes a task meant for another database."""
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs a Celery broker")
     from config.celery import app
@@ -141,7 +175,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
         # A scanner that can be made slow, so a test can kill the worker mid-scan.
         "HUBGATE_PLUGIN_MODULES": "tests.scanning.slow_scanner",
     }
-    log_path = ROOT / "var" / "test-worker.log"
+    log_path = ROOT / "var" / f"test-worker{XDIST_SUFFIX}.log"
     log_path.parent.mkdir(exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115  (closed in the finally below)
     node = f"hubgate-test-{os.getpid()}@%h"
@@ -186,6 +220,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"{'/' + str(db['NAME']) if 'sqlite' not in db['ENGINE'] else ''}",
         f"hubgate: celery broker {broker}",
         f"hubgate: services required: {services_required()}",
+        f"hubgate: clock {os.environ.get('HUBGATE_TEST_NOW') or 'real'}"
+        f" in TIME_ZONE {settings.TIME_ZONE} (Django sets the process's TZ to it)",
     ]
 
 

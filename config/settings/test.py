@@ -23,3 +23,7 @@ HUBGATE_RECS_SNAPSHOT_SECONDS = 0
 # The fake CivitAI hub and the webhook receivers of the tests listen on 127.0.0.1; tests of
 # the outbound guard itself empty this list.
 HUBGATE_OUTBOUND_ALLOW = ["127.0.0.1", "::1", "localhost"]
+# Under pytest-xdist each test process has its own test database (test_<name>_gw0, …) and, for
+# the tests marked `worker`, its own Celery worker: each pair shares a queue of its own, or a
+# worker would take tasks sent by another test process and look for their rows in its database.
+CELERY_TASK_DEFAULT_QUEUE = f"hubgate-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"

@@ -1,4 +1,5 @@
 import functools
+import os
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
@@ -64,3 +65,12 @@ def key_for():
         return bearer(raw)
 
     return make
+
+
+def fuzz_budget(default_examples: int = 4) -> list[str]:
+    """Schemathesis options for how long to fuzz: one pass of ``HUBGATE_FUZZ_EXAMPLES`` cases
+    per operation, or, with ``HUBGATE_FUZZ_SECONDS`` set, repeated fuzzing for that long."""
+    budget = ["--max-examples", os.environ.get("HUBGATE_FUZZ_EXAMPLES", str(default_examples))]
+    if seconds := os.environ.get("HUBGATE_FUZZ_SECONDS"):
+        budget += ["--max-time", seconds]
+    return budget

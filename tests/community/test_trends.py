@@ -53,6 +53,7 @@ def test_sudden_growth_is_flagged_viral_and_steady_use_is_not():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("quiet_clock")  # the uses and today's counters on one day
 def test_trending_lists_only_models_the_user_may_see():
     team = MembershipFactory().team
     private = ModelVersionFactory(model=ModelFactory(visibility="team", owning_team=team))

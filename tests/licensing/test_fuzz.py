@@ -16,6 +16,7 @@ from governance.accounts.services import create_api_key
 from governance.approvals import services as approvals
 from governance.licensing import services
 from governance.licensing.models import IntendedUse
+from tests.api.conftest import fuzz_budget
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -51,8 +52,7 @@ def test_the_licensing_api_answers_as_its_schema_says(
         str(SCHEMATHESIS), "run", f"{live_server.url}/api/schema/",
         "--header", f"Authorization: Bearer {key}", "--checks", CHECKS,
         "--include-path-regex", PATHS, "--phases", "examples,coverage,fuzzing",
-        "--max-examples", os.environ.get("HUBGATE_FUZZ_EXAMPLES", "8"),
-        "--max-time", os.environ.get("HUBGATE_FUZZ_SECONDS", "45"),
+        *fuzz_budget(default_examples=8),
         "--workers", "1", "--seed", "7", "--request-timeout", "30",
         "--suppress-health-check", "all",
     ]  # fmt: skip

@@ -7,6 +7,7 @@ under HUBGATE_REQUIRE_SERVICES=1 (CI's service run) they fail instead.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.approvals.conftest import company, stored_version  # noqa: F401
-from tests.conftest import ROOT, services_required, stop_process
+from tests.conftest import ROOT, XDIST_SUFFIX, services_required, stop_process
 
 IDP_DIR = Path(__file__).resolve().parent / "idp"
 CHROMIUM = os.environ.get("HUBGATE_CHROMIUM", "/usr/bin/chromium")
@@ -65,13 +66,17 @@ def _free_port() -> int:
 
 
 def _npm_ci() -> None:
-    """Install the IdP's locked dependencies once (the registry is reachable at install time)."""
-    if (IDP_DIR / "node_modules" / "oidc-provider").is_dir():
-        return
-    result = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=IDP_DIR, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    """Install the IdP's locked dependencies once (the registry is reachable at install time);
+    a lock file keeps two pytest-xdist workers from running `npm ci` in one folder at once."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with open(ARTIFACTS / "npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (IDP_DIR / "node_modules" / "oidc-provider").is_dir():
+            return
+        result = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=IDP_DIR, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
     if result.returncode != 0:
         pytest.fail(f"npm ci for the test IdP failed:\n{result.stdout}\n{result.stderr}")
 
@@ -93,7 +98,8 @@ def idp(live_server) -> Iterator[str]:
         "POST_LOGOUT_REDIRECT_URIS": ",".join(f"{o}/accounts/login/" for o in sorted(origins)),
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "idp.log", "w")  # noqa: SIM115  (closed below)
+    log_path = ARTIFACTS / f"idp{XDIST_SUFFIX}.log"  # one IdP per pytest-xdist worker
+    log = open(log_path, "w")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen(["node", "server.mjs"], cwd=IDP_DIR, env=env, stdout=log,
                             stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -102,7 +108,7 @@ def idp(live_server) -> Iterator[str]:
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"the test IdP exited with {proc.returncode}: "
-                            + (ARTIFACTS / "idp.log").read_text()[-2000:])  # fmt: skip
+                            + log_path.read_text()[-2000:])  # fmt: skip
             try:
                 with urllib.request.urlopen(f"{url}/.well-known/openid-configuration",  # noqa: S310
                                             timeout=2) as response:  # fmt: skip

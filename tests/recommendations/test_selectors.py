@@ -81,6 +81,7 @@ def test_visible_model_is_not_found_for_a_private_model(catalog, user) -> None:
     assert visible_model(user, catalog["checkpoint"].pk)
 
 
+@pytest.mark.usefixtures("quiet_clock")  # the uses and today's counters on one day
 def test_trending_models_follow_recent_use_among_visible_models(catalog, user) -> None:
     for n in range(3):
         use(UserFactory(username=f"fan{n}"), catalog["sdxl_lora"])

@@ -17,7 +17,8 @@ from tests.api.conftest import assert_problem, documented_problems
 from tests.catalog.factories import ModelFactory, ModelVersionFactory
 from tests.usage.factories import UsageEventFactory
 
-pytestmark = pytest.mark.django_db
+# Counts per day over the last days: on a fixed clock, whatever day and hour the suite runs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_clock")]
 
 
 def _days_ago(n: int, hour: int = 12):

@@ -18,6 +18,7 @@ from tests.catalog.factories import ModelVersionFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("quiet_clock")  # the event and today's counters on one day
 def test_an_event_is_one_insert_and_counts_for_the_users_first_team():
     version = ModelVersionFactory()
     membership = MembershipFactory()
