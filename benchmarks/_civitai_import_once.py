@@ -35,8 +35,9 @@ def _one_at_a_time(client, models: int, max_seconds: float):
     return report
 
 
-def main(hub_url: str, models: int, database_url: str, max_seconds: float,
-         mode: str = "listing") -> None:  # fmt: skip
+def main(
+    hub_url: str, models: int, database_url: str, max_seconds: float, mode: str = "listing"
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="hubgate-bench-"))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",
@@ -65,16 +66,25 @@ def main(hub_url: str, models: int, database_url: str, max_seconds: float,
         if mode == "per-model":
             report = _one_at_a_time(client, models, max_seconds)
         else:
-            report = import_listing(params={"limit": 100}, limit=models, client=client,
-                                    max_seconds=max_seconds)  # fmt: skip
+            report = import_listing(
+                params={"limit": 100}, limit=models, client=client, max_seconds=max_seconds
+            )
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "imported": report.imported, "failed": report.failed, "pages": report.pages,
-        "seconds": seconds, "models_per_s": report.imported / seconds,
-        "peak_rss_mib": peak, "models_in_db": Model.objects.count(),
-        "versions_in_db": ModelVersion.objects.count(),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "imported": report.imported,
+                "failed": report.failed,
+                "pages": report.pages,
+                "seconds": seconds,
+                "models_per_s": report.imported / seconds,
+                "peak_rss_mib": peak,
+                "models_in_db": Model.objects.count(),
+                "versions_in_db": ModelVersion.objects.count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

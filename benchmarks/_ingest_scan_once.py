@@ -39,13 +39,17 @@ def main(path: str) -> None:
     ingested = time.perf_counter()
     scan = FileScan.objects.get(blob=blob)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "seconds": ingested - started,
-        "peak_rss_mib": rss_mib,
-        "verdict": scan.verdict,
-        "findings": scan.findings.count(),
-        "sha256": blob.sha256,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": ingested - started,
+                "peak_rss_mib": rss_mib,
+                "verdict": scan.verdict,
+                "findings": scan.findings.count(),
+                "sha256": blob.sha256,
+            }
+        )
+    )
     stored = work / "media" / blob.storage_name
     stored.unlink()
 

@@ -73,12 +73,20 @@ def main() -> None:
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
 
-    print(json.dumps({
-        "requests": len(latencies), "errors": len(errors), "seconds": wall,
-        "rps": len(latencies) / wall if wall else 0.0,
-        "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "errors": len(errors),
+                "seconds": wall,
+                "rps": len(latencies) / wall if wall else 0.0,
+                "p50_ms": pct(0.50),
+                "p95_ms": pct(0.95),
+                "p99_ms": pct(0.99),
+                "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

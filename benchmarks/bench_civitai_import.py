@@ -47,14 +47,25 @@ def _postgres(url: str) -> bool:
     return True
 
 
-def _run_import(hub_url: str, models: int, database_url: str, max_seconds: float,
-                mode: str) -> dict:  # fmt: skip
+def _run_import(
+    hub_url: str, models: int, database_url: str, max_seconds: float, mode: str
+) -> dict:
     try:
         done = subprocess.run(
-            [sys.executable, str(HERE / "_civitai_import_once.py"), hub_url, str(models),
-             database_url, str(max_seconds), mode],
-            capture_output=True, text=True, check=True, timeout=max_seconds + 300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(HERE / "_civitai_import_once.py"),
+                hub_url,
+                str(models),
+                database_url,
+                str(max_seconds),
+                mode,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=max_seconds + 300,
+        )
     except subprocess.CalledProcessError as exc:
         raise SystemExit(f"the import failed:\n{exc.stderr[-3000:]}") from exc
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -64,15 +75,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=10_000)
     parser.add_argument("--max-seconds", type=float, default=600.0)
-    parser.add_argument("--baseline-seconds", type=float, default=120.0,
-                        help="bound of the one-model-per-transaction baseline")  # fmt: skip
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=120.0,
+        help="bound of the one-model-per-transaction baseline",
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     hub = subprocess.Popen(
         [sys.executable, str(HERE / "_fake_hub.py"), "--models", str(args.models)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         hub_url = hub.stdout.readline().strip()
         if not hub_url.startswith("http"):
@@ -96,18 +112,24 @@ def main() -> None:
     finally:
         hub.terminate()
         hub.wait(timeout=10)
-    print(f"import of {args.models} CivitAI models from a fake hub on 127.0.0.1 "
-          f"(load average at start {load:.2f}, {os.cpu_count()} cores)")  # fmt: skip
-    print(f"{'database':<12}{'path':<11}{'imported':>10}{'seconds':>10}{'models/s':>10}"
-          f"{'target':>9}{'peak RSS':>11}  verdict")  # fmt: skip
+    print(
+        f"import of {args.models} CivitAI models from a fake hub on 127.0.0.1 "
+        f"(load average at start {load:.2f}, {os.cpu_count()} cores)"
+    )
+    print(
+        f"{'database':<12}{'path':<11}{'imported':>10}{'seconds':>10}{'models/s':>10}"
+        f"{'target':>9}{'peak RSS':>11}  verdict"
+    )
     for label, r in results:
         verdict = "meets the target" if r["models_per_s"] >= TARGET else "MISSES the target"
         partial = (
             "" if r["imported"] >= args.models else (f" (stopped at the {r['bound']:.0f} s bound)")
         )
-        print(f"{label:<12}{r['mode']:<11}{r['imported']:>10}{r['seconds']:>10.1f}"
-              f"{r['models_per_s']:>10.1f}{TARGET:>9.0f}{r['peak_rss_mib']:>8.0f} MiB  "
-              f"{verdict}{partial}")  # fmt: skip
+        print(
+            f"{label:<12}{r['mode']:<11}{r['imported']:>10}{r['seconds']:>10.1f}"
+            f"{r['models_per_s']:>10.1f}{TARGET:>9.0f}{r['peak_rss_mib']:>8.0f} MiB  "
+            f"{verdict}{partial}"
+        )
         if r["failed"]:
             print(f"  {r['failed']} documents refused")
     rates = {(label, r["mode"]): r["models_per_s"] for label, r in results}

@@ -48,13 +48,18 @@ def _free_port() -> int:
 def _env(database_url: str, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DJANGO_"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local", DJANGO_DEBUG="false",
-        DATABASE_URL=database_url, DATABASE_CONN_MAX_AGE="60", DJANGO_LOG_LEVEL="WARNING",
-        HUBGATE_COMPAT_ANONYMOUS_READ="true", GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_LOG_LEVEL="warning", GUNICORN_MAX_REQUESTS="0",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DJANGO_DEBUG="false",
+        DATABASE_URL=database_url,
+        DATABASE_CONN_MAX_AGE="60",
+        DJANGO_LOG_LEVEL="WARNING",
+        HUBGATE_COMPAT_ANONYMOUS_READ="true",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_LOG_LEVEL="warning",
+        GUNICORN_MAX_REQUESTS="0",
         # The rate limit is checked on every request, but set out of the load's reach.
         HUBGATE_COMPAT_RATE="100000000/min",
-    )  # fmt: skip
+    )
     return env
 
 
@@ -73,19 +78,36 @@ def _api_key(env: dict[str, str]) -> str:
         "    assign_perm('catalog.use_modelversion', team.group, v)\n"
         "print(create_api_key(user=user, name='bench', scopes=['read'])[1])\n"
     )
-    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
-def _load(url: str, *, concurrency: int, duration: float, walk: int = 0,
-          header: str | None = None) -> dict:  # fmt: skip
-    cmd = [sys.executable, str(HERE / "_load.py"), url, "--concurrency", str(concurrency),
-           "--duration", str(duration), "--requests", "100000", "--walk", str(walk)]  # fmt: skip
+def _load(
+    url: str, *, concurrency: int, duration: float, walk: int = 0, header: str | None = None
+) -> dict:
+    cmd = [
+        sys.executable,
+        str(HERE / "_load.py"),
+        url,
+        "--concurrency",
+        str(concurrency),
+        "--duration",
+        str(duration),
+        "--requests",
+        "100000",
+        "--walk",
+        str(walk),
+    ]
     if header:
         cmd += ["--header", header]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                         timeout=duration + 300)  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 300)
     return json.loads(out.stdout)
 
 
@@ -127,19 +149,27 @@ def main() -> None:
             print(f"skipped: PostgreSQL at {args.database_url} is not reachable ({exc})")
             return
         filled = subprocess.run(
-            [sys.executable, str(HERE / "_compat_data.py"), str(args.models)], cwd=ROOT, env=env,
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [sys.executable, str(HERE / "_compat_data.py"), str(args.models)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         counts = json.loads(filled.stdout.strip().splitlines()[-1])
-        print(f"generated {counts['models']} models, {counts['versions']} versions, "
-              f"{counts['files']} files, {counts['images']} images "
-              f"in {counts['seconds']:.0f} s")  # fmt: skip
+        print(
+            f"generated {counts['models']} models, {counts['versions']} versions, "
+            f"{counts['files']} files, {counts['images']} images "
+            f"in {counts['seconds']:.0f} s"
+        )
     key = _api_key(env)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "config.wsgi"],
-        cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -159,12 +189,20 @@ def main() -> None:
         scenarios = [
             ("first page, 1 client", _load(page, concurrency=1, duration=args.duration)),
             ("first page, 4 clients", _load(page, concurrency=4, duration=args.duration)),
-            ("cursor crawl 10 deep, 1 client",
-             _load(page, concurrency=1, duration=args.duration, walk=10)),
-            ("first page with an API key, 1 client",
-             _load(page, concurrency=1, duration=args.duration,
-                   header=f"Authorization: Bearer {key}")),
-        ]  # fmt: skip
+            (
+                "cursor crawl 10 deep, 1 client",
+                _load(page, concurrency=1, duration=args.duration, walk=10),
+            ),
+            (
+                "first page with an API key, 1 client",
+                _load(
+                    page,
+                    concurrency=1,
+                    duration=args.duration,
+                    header=f"Authorization: Bearer {key}",
+                ),
+            ),
+        ]
         body = httpx.get(page).content
         size = len(body)
         encoding = _encoding_times(body)
@@ -172,17 +210,23 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     workers = env.get("WEB_CONCURRENCY", "deploy default (2 x cores + 1)")
-    print(f"GET /api/v1/models?limit=100 ({size / 1024:.0f} KiB per answer) on {args.models} "
-          f"models, PostgreSQL, gunicorn workers: {workers}, {os.cpu_count()} cores, load "
-          f"average at start {load:.2f}")  # fmt: skip
-    print(f"{'scenario':<40}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
-          f"{'target p95':>11}  verdict")  # fmt: skip
+    print(
+        f"GET /api/v1/models?limit=100 ({size / 1024:.0f} KiB per answer) on {args.models} "
+        f"models, PostgreSQL, gunicorn workers: {workers}, {os.cpu_count()} cores, load "
+        f"average at start {load:.2f}"
+    )
+    print(
+        f"{'scenario':<40}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'target p95':>11}  verdict"
+    )
     for label, r in scenarios:
         verdict = "meets the target" if r["p95_ms"] < TARGET_P95_MS else "MISSES the target"
         if r["errors"]:
             verdict += f" ({r['errors']} errors)"
-        print(f"{label:<40}{r['requests']:>9}{r['rps']:>8.1f}{r['p50_ms']:>8.1f}"
-              f"{r['p95_ms']:>8.1f}{r['p99_ms']:>8.1f}{'< 50':>11}  {verdict}")  # fmt: skip
+        print(
+            f"{label:<40}{r['requests']:>9}{r['rps']:>8.1f}{r['p50_ms']:>8.1f}"
+            f"{r['p95_ms']:>8.1f}{r['p99_ms']:>8.1f}{'< 50':>11}  {verdict}"
+        )
     print(
         f"encoding one answer: json {encoding['json']:.1f} ms, orjson {encoding['orjson']:.1f} "
         f"ms ({encoding['json'] / encoding['orjson']:.0f}x), side by side in this process"

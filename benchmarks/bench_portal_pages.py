@@ -34,23 +34,37 @@ def _pages(member, reviewer) -> list[tuple[str, object, str, dict]]:
     pages = [
         ("sign-in page", None, reverse("account_login"), {}),
         ("workspace", member, reverse("portal:workspace"), {}),
-        ("workspace, model open", member, reverse("portal:workspace") + f"?model={in_house.pk}",
-         {}),
+        (
+            "workspace, model open",
+            member,
+            reverse("portal:workspace") + f"?model={in_house.pk}",
+            {},
+        ),
         ("discovery: search 'lora'", member, reverse("portal:discovery-results") + "?q=lora", HX),
-        ("discovery: filters", member,
-         reverse("portal:discovery-results") + "?type=LORA&base_model=SDXL+1.0&sort=rating", HX),
+        (
+            "discovery: filters",
+            member,
+            reverse("portal:discovery-results") + "?type=LORA&base_model=SDXL+1.0&sort=rating",
+            HX,
+        ),
         ("gallery fragment", member, reverse("portal:gallery", args=[popular.pk]), HX),
         ("management fragment", member, reverse("portal:management"), HX),
         ("management (reviewer)", reviewer, reverse("portal:management"), HX),
         ("model page", member, reverse("portal:model-detail", args=[in_house.pk]), {}),
         ("requests page", reviewer, reverse("portal:requests"), {}),
-    ]  # fmt: skip
+    ]
     for kind in ("for-you", "trending", "new"):
-        pages.append((f"recommendations: {kind}", member,
-                      reverse("portal:recommendations", args=[kind]), HX))  # fmt: skip
-    pages.append(("recommendations: similar", member,
-                  reverse("portal:recommendations", args=["similar"]) + f"?model={popular.pk}",
-                  HX))  # fmt: skip
+        pages.append(
+            (f"recommendations: {kind}", member, reverse("portal:recommendations", args=[kind]), HX)
+        )
+    pages.append(
+        (
+            "recommendations: similar",
+            member,
+            reverse("portal:recommendations", args=["similar"]) + f"?model={popular.pk}",
+            HX,
+        )
+    )
     return pages
 
 
@@ -72,11 +86,14 @@ def main() -> None:
             client.force_login(user)
         clients[user] = client
 
-    print(f"Portal pages on the demo catalog, {rounds} timed requests each, server time "
-          f"in-process (setup {time.perf_counter() - started:.1f} s). NOTE: the machine is "
-          "shared with other engineers' work, so absolute times are noisy.")  # fmt: skip
-    print(f"{'page':32} {'user':6} {'median ms':>9} {'p95 ms':>8} {'queries':>7} "
-          f"{'p95/target':>10}")  # fmt: skip
+    print(
+        f"Portal pages on the demo catalog, {rounds} timed requests each, server time "
+        f"in-process (setup {time.perf_counter() - started:.1f} s). NOTE: the machine is "
+        "shared with other engineers' work, so absolute times are noisy."
+    )
+    print(
+        f"{'page':32} {'user':6} {'median ms':>9} {'p95 ms':>8} {'queries':>7} {'p95/target':>10}"
+    )
     load_before = os.getloadavg()[0]
     worst, failed = 0.0, []
     for name, user, url, headers in _pages(member, reviewer):
@@ -98,11 +115,15 @@ def main() -> None:
             times.append((time.perf_counter() - t0) * 1000)
         p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
         worst = max(worst, p95 / TARGET_MS)
-        print(f"{name:32} {who:6} {statistics.median(times):9.1f} {p95:8.1f} "
-              f"{len(queries.captured_queries):7d} {p95 / TARGET_MS:10.2f}")  # fmt: skip
+        print(
+            f"{name:32} {who:6} {statistics.median(times):9.1f} {p95:8.1f} "
+            f"{len(queries.captured_queries):7d} {p95 / TARGET_MS:10.2f}"
+        )
     # Other processes take the cores too: say how busy the machine was.
-    print(f"load average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} "
-          f"on {os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"load average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} "
+        f"on {os.cpu_count()} cores"
+    )
     verdict = "meets" if worst < 1 else "MISSES"
     print(f"slowest page p95 / {TARGET_MS:.0f} ms target: {worst:.2f} ({verdict} the target)")
     if failed:

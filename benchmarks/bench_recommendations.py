@@ -162,10 +162,13 @@ def _quality(ev) -> None:
     ):
         scores[row[0]].append(row[1:])
     labelled = {
-        name: [(pk_of_version[str(r["version"])], r["label"]) for r in part
-               if str(r["version"]) in pk_of_version]
+        name: [
+            (pk_of_version[str(r["version"])], r["label"])
+            for r in part
+            if str(r["version"]) in pk_of_version
+        ]
         for name, part in zip(("train", "test"), ev.quality_split(ev.load_labels()), strict=True)
-    }  # fmt: skip
+    }
     splits = {name: [(scores[pk], lab) for pk, lab in rows] for name, rows in labelled.items()}
     metrics = sorted({name for rows in splits.values() for s, _ in rows for _, name, _, _ in s})
     print(

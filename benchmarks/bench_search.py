@@ -45,16 +45,23 @@ TARGET_HYBRID_MS = 100.0
 
 def _env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DJANGO_"))}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=database_url,
-               DJANGO_LOG_LEVEL="ERROR")  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=database_url,
+        DJANGO_LOG_LEVEL="ERROR",
+    )
     return env
 
 
 def _child(phase: str, database_url: str, *extra: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--phase", phase, *extra],
-        env=_env(database_url), cwd=ROOT, check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        env=_env(database_url),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -136,11 +143,27 @@ WORDS = [
 TYPES = ["LORA", "LORA", "LORA", "Checkpoint", "TextualInversion", "LoCon", "Controlnet", "VAE"]
 BASES = ["SDXL 1.0", "SDXL 1.0", "SD 1.5", "Flux.1 D", "Pony", "Illustrious", "NoobAI"]
 QUERIES = [
-    "anime portrait", "cinematic neon city", "watercolor flower", "retro robot", "gothic castle",
-    "pixel dragon", "oil landscape", "photoreal studio portrait", "autumn forest", "ink storm",
-    "pastel clay", "chrome armor knight", "desert sunset", "marble statue", "noir smoke",
-    "paper city", "glass ocean", "winter dusk", "velvet flower", "sketch knight",
-]  # fmt: skip
+    "anime portrait",
+    "cinematic neon city",
+    "watercolor flower",
+    "retro robot",
+    "gothic castle",
+    "pixel dragon",
+    "oil landscape",
+    "photoreal studio portrait",
+    "autumn forest",
+    "ink storm",
+    "pastel clay",
+    "chrome armor knight",
+    "desert sunset",
+    "marble statue",
+    "noir smoke",
+    "paper city",
+    "glass ocean",
+    "winter dusk",
+    "velvet flower",
+    "sketch knight",
+]
 
 
 def _generate(n: int) -> None:
@@ -171,34 +194,55 @@ def _generate(n: int) -> None:
         models = []
         for i in range(start, min(start + batch, n)):
             words = rng.sample(WORDS, 5)
-            models.append(Model(
-                name=f"{words[0].title()} {words[1].title()} {i}", type=rng.choice(TYPES),
-                description=f"<p>{' '.join(rng.sample(WORDS, 12))}.</p>", external_id=str(i),
-                download_count=rng.randrange(100_000), rating=round(rng.uniform(1, 5), 2),
-                nsfw_level=rng.choice([1, 1, 1, 2, 4, 8]), commercial_image=rng.random() < 0.6,
-            ))  # fmt: skip
+            models.append(
+                Model(
+                    name=f"{words[0].title()} {words[1].title()} {i}",
+                    type=rng.choice(TYPES),
+                    description=f"<p>{' '.join(rng.sample(WORDS, 12))}.</p>",
+                    external_id=str(i),
+                    download_count=rng.randrange(100_000),
+                    rating=round(rng.uniform(1, 5), 2),
+                    nsfw_level=rng.choice([1, 1, 1, 2, 4, 8]),
+                    commercial_image=rng.random() < 0.6,
+                )
+            )
         Model.objects.bulk_create(models)
-        ModelVersion.objects.bulk_create([
-            ModelVersion(model=m, name="v1", base_model=rng.choice(BASES), external_id=str(m.pk),
-                         state=VersionState.APPROVED, trained_words=[rng.choice(WORDS)])
-            for m in models
-        ])  # fmt: skip
-        through.objects.bulk_create([
-            through(model_id=m.pk, tag_id=t.pk) for m in models for t in rng.sample(tags, 3)
-        ])  # fmt: skip
+        ModelVersion.objects.bulk_create(
+            [
+                ModelVersion(
+                    model=m,
+                    name="v1",
+                    base_model=rng.choice(BASES),
+                    external_id=str(m.pk),
+                    state=VersionState.APPROVED,
+                    trained_words=[rng.choice(WORDS)],
+                )
+                for m in models
+            ]
+        )
+        through.objects.bulk_create(
+            [through(model_id=m.pk, tag_id=t.pk) for m in models for t in rng.sample(tags, 3)]
+        )
         docs = [
-            SearchDocument(model=m, name=m.name, keywords=" ".join(rng.sample(WORDS, 4)),
-                           facets=f"{m.type} {rng.choice(BASES)}", body=m.description[3:-5])
+            SearchDocument(
+                model=m,
+                name=m.name,
+                keywords=" ".join(rng.sample(WORDS, 4)),
+                facets=f"{m.type} {rng.choice(BASES)}",
+                body=m.description[3:-5],
+            )
             for m in models
-        ]  # fmt: skip
+        ]
         _write_documents(docs)
         vectors = demo[[rng.randrange(len(demo)) for _ in models]]
         vectors = vectors + 0.05 * noise.standard_normal(vectors.shape).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        ModelEmbedding.objects.bulk_create([
-            ModelEmbedding(model=m, encoder="bench", text_sha256="", vector=v.tobytes())
-            for m, v in zip(models, vectors, strict=True)
-        ])  # fmt: skip
+        ModelEmbedding.objects.bulk_create(
+            [
+                ModelEmbedding(model=m, encoder="bench", text_sha256="", vector=v.tobytes())
+                for m, v in zip(models, vectors, strict=True)
+            ]
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     del SearchDocument
@@ -224,8 +268,12 @@ def latency(n: int, repeats: int) -> dict:
     _generate(n)
     generated = time.perf_counter() - started
     user = User.objects.get(username="bench-member")
-    filters = {"types": ("LORA",), "base_models": ("SDXL 1.0",), "commercial_use": ("Image",),
-               "max_nsfw_level": 2}  # fmt: skip
+    filters = {
+        "types": ("LORA",),
+        "base_models": ("SDXL 1.0",),
+        "commercial_use": ("Image",),
+        "max_nsfw_level": 2,
+    }
     denormalised = fulltext.filter_documents
     variants = {"": denormalised, " (catalog joins)": _catalog_join_filters}
 
@@ -282,8 +330,10 @@ def main() -> None:
     print(f"{'':22}{'lexical':>20}{'semantic':>20}{'hybrid':>20}")
     print(f"{'':22}" + "".join(f"{'nDCG@10':>11}{'P@5':>9}" for _ in range(3)))
     for kind in ("all", "keyword", "paraphrase"):
-        cells = "".join(f"{rows[f'{m}/{kind}'][0]:>11.3f}{rows[f'{m}/{kind}'][1]:>9.3f}"
-                        for m in ("lexical", "semantic", "hybrid"))  # fmt: skip
+        cells = "".join(
+            f"{rows[f'{m}/{kind}'][0]:>11.3f}{rows[f'{m}/{kind}'][1]:>9.3f}"
+            for m in ("lexical", "semantic", "hybrid")
+        )
         print(f"{kind + ' queries':22}{cells}")
     gain = (
         rows["hybrid/all"][0] / rows["lexical/all"][0] if rows["lexical/all"][0] else float("inf")
@@ -300,8 +350,10 @@ def main() -> None:
         lat = _child("latency", pg, "--models", str(args.models), "--repeats", str(args.repeats))
     finally:
         _recreate(pg)
-    print(f"\nFiltered search latency, PostgreSQL, {lat['models']:,} models (generated in "
-          f"{lat['generate_s']:.0f} s), in-process, non-staff user, 4 filters")  # fmt: skip
+    print(
+        f"\nFiltered search latency, PostgreSQL, {lat['models']:,} models (generated in "
+        f"{lat['generate_s']:.0f} s), in-process, non-staff user, 4 filters"
+    )
     print(
         "(filters on the search documents' own indexed columns; '(catalog joins)' is the same"
         " search with the filters joined from the catalog's tables, as before, interleaved)"
@@ -311,9 +363,11 @@ def main() -> None:
         for name in (mode, mode + " (catalog joins)"):
             r = lat[name]
             verdict = ("met" if r["p95_ms"] < target else "MISSED") if name == mode else ""
-            print(f"{name:26}{r['p50_ms']:>10.1f}{r['p95_ms']:>10.1f}"
-                  f"{f'< {target:.0f} ms':>12}{r['calls']:>8}{r['mean_matches']:>10.0f}  "
-                  f"{verdict}")  # fmt: skip
+            print(
+                f"{name:26}{r['p50_ms']:>10.1f}{r['p95_ms']:>10.1f}"
+                f"{f'< {target:.0f} ms':>12}{r['calls']:>8}{r['mean_matches']:>10.0f}  "
+                f"{verdict}"
+            )
         ratio = lat[mode + " (catalog joins)"]["p95_ms"] / lat[mode]["p95_ms"]
         print(f"{'':26}p95 catalog joins / denormalised: {ratio:.1f}x")
 

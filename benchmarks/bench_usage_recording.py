@@ -127,8 +127,10 @@ def main() -> int:
     def pct(values: list[float], q: float) -> float:
         return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
-    print(f"usage recording on a download request: {args.events} downloads per arm, "
-          f"interleaved, {vendor}; {recorded} events recorded")  # fmt: skip
+    print(
+        f"usage recording on a download request: {args.events} downloads per arm, "
+        f"interleaved, {vendor}; {recorded} events recorded"
+    )
     print(f"{'':<42}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for label, series in (("request, to the last byte", timings), ("worker, to close", busy)):
         for arm in ("off", "on"):
@@ -145,8 +147,10 @@ def main() -> int:
         f"added to the request by recording: p50 {added_p50:+.3f} ms, p95 {added_p95:+.3f} ms "
         f"(on/off p95 ratio {ratio:.3f}); target < {TARGET_MS} ms at p95"
     )
-    print(f"added to the worker's time per download (the INSERT after the last byte): "
-          f"p95 {worker_p95:+.3f} ms")  # fmt: skip
+    print(
+        f"added to the worker's time per download (the INSERT after the last byte): "
+        f"p95 {worker_p95:+.3f} ms"
+    )
     ok = recorded == args.events and added_p95 < TARGET_MS
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -219,7 +219,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if not _is_api(request):
         return defaults.server_error(request)
     body = problem(
-        status=500, code="server_error", title="Server error",
+        status=500,
+        code="server_error",
+        title="Server error",
         detail="Hubgate failed to answer this request; the error was logged.",
-    )  # fmt: skip
+    )
     return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)

@@ -118,9 +118,13 @@ def _build_registry() -> _Registry:
         distribution = ep.dist.name if ep.dist is not None else None
         if ep.name in infos:
             infos[ep.name] = PluginInfo(
-                ep.name, ep.value, distribution, (), enabled=True,
+                ep.name,
+                ep.value,
+                distribution,
+                (),
+                enabled=True,
                 error=f"entry point name {ep.name!r} is used by more than one package",
-            )  # fmt: skip
+            )
             continue
         if ep.name in disabled:
             pm.set_blocked(ep.name)

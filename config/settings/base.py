@@ -551,42 +551,53 @@ SOCIALACCOUNT_PROVIDERS: dict = {
 #: client registered there for Hubgate, and the scopes (the groups claim needs its scope).
 HUBGATE_OIDC_SERVER_URL = env.str("HUBGATE_OIDC_SERVER_URL", default="")
 if HUBGATE_OIDC_SERVER_URL:
-    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append({
-        "provider_id": env.str("HUBGATE_OIDC_PROVIDER_ID", default="company"),
-        "name": env.str("HUBGATE_OIDC_NAME", default="Company sign-in"),
-        "client_id": env.str("HUBGATE_OIDC_CLIENT_ID"),
-        "secret": env.str("HUBGATE_OIDC_CLIENT_SECRET"),
-        "settings": {
-            "server_url": HUBGATE_OIDC_SERVER_URL,
-            "scope": env.list("HUBGATE_OIDC_SCOPES", default=["openid", "profile", "email",
-                                                            "groups"]),
-            "token_auth_method": env.str("HUBGATE_OIDC_TOKEN_AUTH_METHOD",
-                                         default="client_secret_post"),
-        },
-    })  # fmt: skip
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": env.str("HUBGATE_OIDC_PROVIDER_ID", default="company"),
+            "name": env.str("HUBGATE_OIDC_NAME", default="Company sign-in"),
+            "client_id": env.str("HUBGATE_OIDC_CLIENT_ID"),
+            "secret": env.str("HUBGATE_OIDC_CLIENT_SECRET"),
+            "settings": {
+                "server_url": HUBGATE_OIDC_SERVER_URL,
+                "scope": env.list(
+                    "HUBGATE_OIDC_SCOPES", default=["openid", "profile", "email", "groups"]
+                ),
+                "token_auth_method": env.str(
+                    "HUBGATE_OIDC_TOKEN_AUTH_METHOD", default="client_secret_post"
+                ),
+            },
+        }
+    )
 #: SAML 2.0: the organization slug in /accounts/saml/<slug>/…, the IdP's entity id and
 #: metadata URL (or SSO URL and certificate), and which attributes carry the id and e-mail.
 HUBGATE_SAML_IDP_ENTITY_ID = env.str("HUBGATE_SAML_IDP_ENTITY_ID", default="")
 if HUBGATE_SAML_IDP_ENTITY_ID:
-    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"].append({
-        "name": env.str("HUBGATE_SAML_NAME", default="Company SAML sign-in"),
-        "provider_id": HUBGATE_SAML_IDP_ENTITY_ID,
-        "client_id": env.str("HUBGATE_SAML_ORGANIZATION", default="company"),
-        "settings": {
-            "attribute_mapping": {
-                "uid": env.str("HUBGATE_SAML_UID_ATTRIBUTE", default="uid"),
-                "email": env.str("HUBGATE_SAML_EMAIL_ATTRIBUTE", default="email"),
-                "username": env.str("HUBGATE_SAML_USERNAME_ATTRIBUTE", default="uid"),
+    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"].append(
+        {
+            "name": env.str("HUBGATE_SAML_NAME", default="Company SAML sign-in"),
+            "provider_id": HUBGATE_SAML_IDP_ENTITY_ID,
+            "client_id": env.str("HUBGATE_SAML_ORGANIZATION", default="company"),
+            "settings": {
+                "attribute_mapping": {
+                    "uid": env.str("HUBGATE_SAML_UID_ATTRIBUTE", default="uid"),
+                    "email": env.str("HUBGATE_SAML_EMAIL_ATTRIBUTE", default="email"),
+                    "username": env.str("HUBGATE_SAML_USERNAME_ATTRIBUTE", default="uid"),
+                },
+                # The IdP's metadata URL, or its sign-in URL and signing certificate.
+                "idp": {
+                    "entity_id": HUBGATE_SAML_IDP_ENTITY_ID,
+                    **(
+                        {"metadata_url": env.str("HUBGATE_SAML_IDP_METADATA_URL")}
+                        if env.str("HUBGATE_SAML_IDP_METADATA_URL", default="")
+                        else {
+                            "sso_url": env.str("HUBGATE_SAML_IDP_SSO_URL"),
+                            "x509cert": env.str("HUBGATE_SAML_IDP_X509CERT"),
+                        }
+                    ),
+                },
             },
-            # The IdP's metadata URL, or its sign-in URL and signing certificate.
-            "idp": {"entity_id": HUBGATE_SAML_IDP_ENTITY_ID, **(
-                {"metadata_url": env.str("HUBGATE_SAML_IDP_METADATA_URL")}
-                if env.str("HUBGATE_SAML_IDP_METADATA_URL", default="")
-                else {"sso_url": env.str("HUBGATE_SAML_IDP_SSO_URL"),
-                      "x509cert": env.str("HUBGATE_SAML_IDP_X509CERT")}
-            )},
-        },
-    })  # fmt: skip
+        }
+    )
 #: IdP group → team / reviewer role, applied at every sign-in (added and removed). Rows of
 #: the "IdP group mappings" admin come first; this is the default, e.g.
 #: {"hubgate-studio": {"team": "creative-studio", "role": "member"},
@@ -595,9 +606,12 @@ HUBGATE_IDP_GROUP_MAPPING = env.json("HUBGATE_IDP_GROUP_MAPPING", default={})
 #: The claims (OIDC) or attributes (SAML) the groups are read from, first found wins.
 HUBGATE_IDP_GROUP_CLAIMS = env.list(
     "HUBGATE_IDP_GROUP_CLAIMS",
-    default=["groups", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
-             "memberOf"],
-)  # fmt: skip
+    default=[
+        "groups",
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+        "memberOf",
+    ],
+)
 #: Sign-out ends the user's other sessions too ("sign out everywhere") and the IdP session
 #: (OpenID Connect RP-initiated logout through the IdP's end_session_endpoint).
 HUBGATE_LOGOUT_EVERYWHERE = env.bool("HUBGATE_LOGOUT_EVERYWHERE", default=True)

@@ -87,13 +87,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return
         key, raw = create_api_key(
-            user=form.cleaned_data["user"], name=form.cleaned_data["name"],
-            scopes=form.cleaned_data["scopes"], expires_at=form.cleaned_data["expires_at"],
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data["expires_at"],
             actor=request.user,
-        )  # fmt: skip
+        )
         obj.pk = key.pk
-        self.message_user(request, f"Copy this key now, it is not shown again: {raw}",
-                          messages.WARNING)  # fmt: skip
+        self.message_user(
+            request, f"Copy this key now, it is not shown again: {raw}", messages.WARNING
+        )
 
     @admin.action(description="Revoke these keys")
     def revoke(self, request, queryset) -> None:

@@ -154,8 +154,10 @@ class IdpGroupMapping(models.Model):
         ]
 
     def __str__(self) -> str:
-        grants = [f"{self.team} ({self.get_team_role_display()})" if self.team_id else "",
-                  f"{self.reviewer_role}" if self.reviewer_role_id else ""]  # fmt: skip
+        grants = [
+            f"{self.team} ({self.get_team_role_display()})" if self.team_id else "",
+            f"{self.reviewer_role}" if self.reviewer_role_id else "",
+        ]
         return f"{self.group} → {', '.join(g for g in grants if g)}"
 
 

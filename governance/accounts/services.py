@@ -26,9 +26,14 @@ def _hash(secret: str) -> str:
 
 
 def create_api_key(
-    *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None,
-    actor: User | None = None, parent: ApiKey | None = None,
-) -> tuple[ApiKey, str]:  # fmt: skip
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    actor: User | None = None,
+    parent: ApiKey | None = None,
+) -> tuple[ApiKey, str]:
     """Create a key; returns it and the full secret, which is never shown again.
 
     ``parent`` is the key the request was made with: the new key expires no later than it
@@ -36,8 +41,10 @@ def create_api_key(
     """
     unknown = set(scopes) - set(ApiKey.Scope.values)
     if not scopes or unknown:
-        raise ValidationFailed(f"scopes must be drawn from {sorted(ApiKey.Scope.values)}",
-                               errors={"scopes": sorted(unknown) or ["required"]})  # fmt: skip
+        raise ValidationFailed(
+            f"scopes must be drawn from {sorted(ApiKey.Scope.values)}",
+            errors={"scopes": sorted(unknown) or ["required"]},
+        )
     longest = timedelta(days=settings.HUBGATE_API_KEY_MAX_DAYS)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
@@ -63,9 +70,14 @@ def create_api_key(
                 errors={"expires_at": ["out of range"]},
             )
         key = ApiKey.objects.create(
-            user=user, name=name, prefix=prefix, secret_hash=_hash(secret),
-            scopes=sorted(set(scopes)), expires_at=expires_at, parent=parent,
-        )  # fmt: skip
+            user=user,
+            name=name,
+            prefix=prefix,
+            secret_hash=_hash(secret),
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
+            parent=parent,
+        )
         after = {
             "user": user.username,
             "name": name,
@@ -165,8 +177,12 @@ def create_team(*, name: str, slug: str, description: str = "", actor: User) -> 
     """Create a team (and, through its signal, the auth group its permissions go to)."""
     with transaction.atomic():
         team = Team.objects.create(name=name, slug=slug, description=description)
-        record(action="team.created", obj=team, actor=actor,
-               after={"name": name, "slug": slug, "description": description})  # fmt: skip
+        record(
+            action="team.created",
+            obj=team,
+            actor=actor,
+            after={"name": name, "slug": slug, "description": description},
+        )
     return team
 
 
@@ -229,12 +245,21 @@ def create_service_account(
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict(f"The username {username!r} is taken.")
-        account = User(username=username, first_name=name, email=email, is_staff=is_staff,
-                       is_service_account=True)  # fmt: skip
+        account = User(
+            username=username,
+            first_name=name,
+            email=email,
+            is_staff=is_staff,
+            is_service_account=True,
+        )
         account.set_unusable_password()
         account.save()
-        record(action="user.service_account_created", obj=account, actor=actor,
-               after={"username": username, "name": name, "is_staff": is_staff})  # fmt: skip
+        record(
+            action="user.service_account_created",
+            obj=account,
+            actor=actor,
+            after={"username": username, "name": name, "is_staff": is_staff},
+        )
     return account
 
 
@@ -255,6 +280,11 @@ def update_service_account(*, account: User, actor: User, **changes) -> User:
         for name, value in changes.items():
             setattr(account, name, value)
         account.save(update_fields=list(changes) or None)
-        record(action="user.service_account_changed", obj=account, actor=actor, before=before,
-               after=dict(changes))  # fmt: skip
+        record(
+            action="user.service_account_changed",
+            obj=account,
+            actor=actor,
+            before=before,
+            after=dict(changes),
+        )
     return account

@@ -23,16 +23,22 @@ def _team_group(sender, instance: Team, created: bool, **kwargs) -> None:
 @receiver(post_save, sender=Membership)
 def _join_group(sender, instance: Membership, created: bool, **kwargs) -> None:
     instance.user.groups.add(instance.team.group)
-    record(action="team.member_added" if created else "team.member_changed", obj=instance.team,
-           after={"user": instance.user.username, "role": instance.role})  # fmt: skip
+    record(
+        action="team.member_added" if created else "team.member_changed",
+        obj=instance.team,
+        after={"user": instance.user.username, "role": instance.role},
+    )
 
 
 @receiver(post_delete, sender=Membership)
 def _leave_group(sender, instance: Membership, **kwargs) -> None:
     if instance.team.group_id:
         instance.user.groups.remove(instance.team.group_id)
-    record(action="team.member_removed", obj=instance.team,
-           before={"user": instance.user.username, "role": instance.role})  # fmt: skip
+    record(
+        action="team.member_removed",
+        obj=instance.team,
+        before={"user": instance.user.username, "role": instance.role},
+    )
 
 
 @receiver(allauth_user_logged_in)
@@ -48,6 +54,14 @@ def _apply_idp_groups(sender, request, user, sociallogin=None, **kwargs) -> None
 def _provisioned(sender, request, user, sociallogin=None, **kwargs) -> None:
     """A person's account created at their first IdP sign-in: who vouched for them."""
     if sociallogin is not None:
-        record(action="user.provisioned", obj=user, actor=user,
-               after={"provider": sociallogin.account.provider, "uid": sociallogin.account.uid,
-                      "username": user.username, "email": user.email})  # fmt: skip
+        record(
+            action="user.provisioned",
+            obj=user,
+            actor=user,
+            after={
+                "provider": sociallogin.account.provider,
+                "uid": sociallogin.account.uid,
+                "username": user.username,
+                "email": user.email,
+            },
+        )

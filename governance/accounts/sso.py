@@ -53,8 +53,15 @@ class GroupSyncResult:
 
     @property
     def changed(self) -> bool:
-        return any((self.teams_added, self.teams_changed, self.teams_removed,
-                    self.roles_added, self.roles_removed))  # fmt: skip
+        return any(
+            (
+                self.teams_added,
+                self.teams_changed,
+                self.teams_removed,
+                self.roles_added,
+                self.roles_removed,
+            )
+        )
 
 
 def groups_from_claims(extra_data: Mapping[str, Any] | None) -> list[str]:
@@ -93,14 +100,21 @@ def _settings_grants(groups: set[str]) -> tuple[dict[int, str], set[int]]:
         if entry.get("team"):
             role = entry.get("role", Membership.Role.MEMBER)
             if entry["team"] not in teams or role not in _ROLE_RANK:
-                logger.warning("HUBGATE_IDP_GROUP_MAPPING[%r]: no team %r or no role %r",
-                               group, entry["team"], role)  # fmt: skip
+                logger.warning(
+                    "HUBGATE_IDP_GROUP_MAPPING[%r]: no team %r or no role %r",
+                    group,
+                    entry["team"],
+                    role,
+                )
             else:
                 _grant_team(team_grants, teams[entry["team"]], role)
         if entry.get("reviewer_role"):
             if entry["reviewer_role"] not in roles:
-                logger.warning("HUBGATE_IDP_GROUP_MAPPING[%r]: no reviewer role %r",
-                               group, entry["reviewer_role"])  # fmt: skip
+                logger.warning(
+                    "HUBGATE_IDP_GROUP_MAPPING[%r]: no reviewer role %r",
+                    group,
+                    entry["reviewer_role"],
+                )
             else:
                 role_grants.add(roles[entry["reviewer_role"]])
     return team_grants, role_grants
@@ -169,12 +183,18 @@ def apply_idp_groups(*, user: User, groups: Iterable[str], provider: str = "") -
                 current.delete()
         if result.changed:
             record(
-                action="user.idp_groups_applied", obj=user, actor=user,
+                action="user.idp_groups_applied",
+                obj=user,
+                actor=user,
                 before={"teams": result.teams_removed, "roles": result.roles_removed},
-                after={"provider": provider, "groups": list(groups),
-                       "teams_added": result.teams_added, "teams_changed": result.teams_changed,
-                       "roles_added": result.roles_added},
-            )  # fmt: skip
+                after={
+                    "provider": provider,
+                    "groups": list(groups),
+                    "teams_added": result.teams_added,
+                    "teams_changed": result.teams_changed,
+                    "roles_added": result.roles_added,
+                },
+            )
     return result
 
 
@@ -184,8 +204,13 @@ def apply_sociallogin(*, request: HttpRequest, user: User, sociallogin: SocialLo
     groups = groups_from_claims(account.extra_data)
     result = apply_idp_groups(user=user, groups=groups, provider=account.provider)
     request.session[SSO_SESSION_KEY] = {"provider": account.provider, "groups": list(groups)}
-    logger.info("IdP sign-in of %s through %s: groups %s, %s", user.username, account.provider,
-                groups, "changes applied" if result.changed else "no change")  # fmt: skip
+    logger.info(
+        "IdP sign-in of %s through %s: groups %s, %s",
+        user.username,
+        account.provider,
+        groups,
+        "changes applied" if result.changed else "no change",
+    )
 
 
 def end_other_sessions(*, user: User, keep_session_key: str | None) -> int:
@@ -256,8 +281,12 @@ class HubgateAccountAdapter(DefaultAccountAdapter):
         user = request.user
         if settings.HUBGATE_LOGOUT_EVERYWHERE and user.is_authenticated:
             ended = end_other_sessions(user=user, keep_session_key=request.session.session_key)
-            record(action="user.signed_out", obj=user, actor=user,
-                   after={"other_sessions_ended": ended})  # fmt: skip
+            record(
+                action="user.signed_out",
+                obj=user,
+                actor=user,
+                after={"other_sessions_ended": ended},
+            )
         super().logout(request)
 
 
@@ -277,14 +306,23 @@ def save_group_mapping(*, mapping: IdpGroupMapping, actor: User) -> IdpGroupMapp
             before = {"mapping": str(old)}
         mapping.full_clean()
         mapping.save()
-        record(action="idp_mapping.saved", obj=mapping, actor=actor, before=before,
-               after={"mapping": str(mapping), "provider": mapping.provider})  # fmt: skip
+        record(
+            action="idp_mapping.saved",
+            obj=mapping,
+            actor=actor,
+            before=before,
+            after={"mapping": str(mapping), "provider": mapping.provider},
+        )
     return mapping
 
 
 def delete_group_mapping(*, mapping: IdpGroupMapping, actor: User) -> None:
     """Remove a mapping; the grants it made go away at each person's next sign-in."""
     with transaction.atomic():
-        record(action="idp_mapping.deleted", obj=mapping, actor=actor,
-               before={"mapping": str(mapping), "provider": mapping.provider})  # fmt: skip
+        record(
+            action="idp_mapping.deleted",
+            obj=mapping,
+            actor=actor,
+            before={"mapping": str(mapping), "provider": mapping.provider},
+        )
         mapping.delete()

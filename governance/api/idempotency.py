@@ -44,8 +44,9 @@ def idempotent(view_method: Callable) -> Callable:
         if key is None:
             return view_method(self, request, *args, **kwargs)
         if not key or len(key) > 255 or not key.isprintable():
-            raise ValidationFailed(f"{HEADER} must be 1 to 255 printable characters",
-                                   errors={HEADER: ["invalid"]})  # fmt: skip
+            raise ValidationFailed(
+                f"{HEADER} must be 1 to 255 printable characters", errors={HEADER: ["invalid"]}
+            )
         fingerprint = _fingerprint(request)
         try:
             with transaction.atomic():
@@ -60,8 +61,11 @@ def idempotent(view_method: Callable) -> Callable:
                 raise Conflict(
                     f"A request with {HEADER} {key!r} is still being processed."
                 ) from None
-            return Response(record.response_body, status=record.status_code,
-                            headers={"Idempotent-Replayed": "true"})  # fmt: skip
+            return Response(
+                record.response_body,
+                status=record.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
         try:
             response = view_method(self, request, *args, **kwargs)
         except Exception:

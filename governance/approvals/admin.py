@@ -24,14 +24,21 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         policy = form.instance
-        record(action="policy.changed" if change else "policy.created", obj=policy,
-               actor=request.user, after={
-                   "priority": policy.priority, "active": policy.active, "risk": policy.risk,
-                   "model_types": policy.model_types, "base_models": policy.base_models,
-                   "quorum": policy.quorum,
-                   "required_roles": sorted(r.slug for r in policy.required_roles.all()),
-                   "teams": sorted(t.slug for t in policy.teams.all()),
-               })  # fmt: skip
+        record(
+            action="policy.changed" if change else "policy.created",
+            obj=policy,
+            actor=request.user,
+            after={
+                "priority": policy.priority,
+                "active": policy.active,
+                "risk": policy.risk,
+                "model_types": policy.model_types,
+                "base_models": policy.base_models,
+                "quorum": policy.quorum,
+                "required_roles": sorted(r.slug for r in policy.required_roles.all()),
+                "teams": sorted(t.slug for t in policy.teams.all()),
+            },
+        )
 
 
 class ReviewInline(RecordInline):

@@ -85,12 +85,17 @@ def _obligations(status: LicenseStatus) -> list[str]:
         duties.append(f"Credit required: {credit.note or credit.clause}")
     if terms.use_restrictions:
         duties.append(
-            "Use-based restrictions: " + "; ".join(dict.fromkeys(
-                f"{r.source} {r.clause}".strip() for r in terms.use_restrictions
-            ))
-        )  # fmt: skip
-    if terms.revenue_limit_usd and profile.needs & {"commercial_outputs", "commercial_use",
-                                                   "hosting", "sell_model"}:  # fmt: skip
+            "Use-based restrictions: "
+            + "; ".join(
+                dict.fromkeys(f"{r.source} {r.clause}".strip() for r in terms.use_restrictions)
+            )
+        )
+    if terms.revenue_limit_usd and profile.needs & {
+        "commercial_outputs",
+        "commercial_use",
+        "hosting",
+        "sell_model",
+    }:
         duties.append(
             f"Annual revenue below USD {terms.revenue_limit_usd:,} ({terms.revenue_clause})"
         )
@@ -133,9 +138,14 @@ def compliance_report(*, teams: Iterable[Team] | None = None, at: datetime | Non
             "intended_use": request.intended_use,
         }
         if status is None:
-            row.update(verdict=LicenseVerdict.NEEDS_REVIEW.value, licenses="", reasons=[
-                f"No intended-use profile named {request.intended_use!r}."
-            ], obligations=[], decision=None, requires_credit=False)  # fmt: skip
+            row.update(
+                verdict=LicenseVerdict.NEEDS_REVIEW.value,
+                licenses="",
+                reasons=[f"No intended-use profile named {request.intended_use!r}."],
+                obligations=[],
+                decision=None,
+                requires_credit=False,
+            )
         else:
             terms = status.outcome.terms
             row.update(
@@ -155,24 +165,41 @@ def compliance_report(*, teams: Iterable[Team] | None = None, at: datetime | Non
         rows.append(row)
     version_ids = {row["version_id"] for row in rows}
     waivers = [
-        {"kind": "scan", "id": w.pk, "version_id": w.version_id, "code": w.code,
-         "granted_by": w.granted_by.get_username(), "justification": w.justification,
-         "scope": w.scope, "expires_at": w.expires_at.isoformat()}
+        {
+            "kind": "scan",
+            "id": w.pk,
+            "version_id": w.version_id,
+            "code": w.code,
+            "granted_by": w.granted_by.get_username(),
+            "justification": w.justification,
+            "scope": w.scope,
+            "expires_at": w.expires_at.isoformat(),
+        }
         for w in Waiver.objects.filter(
             version_id__in=version_ids, revoked_at__isnull=True, expires_at__gt=at
-        ).select_related("granted_by").order_by("version_id", "id")
-    ]  # fmt: skip
+        )
+        .select_related("granted_by")
+        .order_by("version_id", "id")
+    ]
     used_profiles = {(row["version_id"], row["intended_use"]) for row in rows}
     decisions = [
-        {"kind": "license", "id": d.pk, "version_id": d.version_id,
-         "intended_use": d.intended_use.slug, "outcome": d.outcome,
-         "decided_by": d.decided_by.get_username(), "justification": d.justification,
-         "expires_at": d.expires_at.isoformat()}
+        {
+            "kind": "license",
+            "id": d.pk,
+            "version_id": d.version_id,
+            "intended_use": d.intended_use.slug,
+            "outcome": d.outcome,
+            "decided_by": d.decided_by.get_username(),
+            "justification": d.justification,
+            "expires_at": d.expires_at.isoformat(),
+        }
         for d in LicenseDecision.objects.filter(
             version_id__in=version_ids, revoked_at__isnull=True, expires_at__gt=at
-        ).select_related("intended_use", "decided_by").order_by("version_id", "id")
+        )
+        .select_related("intended_use", "decided_by")
+        .order_by("version_id", "id")
         if (d.version_id, d.intended_use.slug) in used_profiles
-    ]  # fmt: skip
+    ]
     counts = {v.value: sum(row["verdict"] == v.value for row in rows) for v in LicenseVerdict}
     return {
         "generated_at": at.isoformat(),

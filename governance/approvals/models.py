@@ -49,8 +49,9 @@ class ModelRequest(models.Model):
         REJECTED = "rejected", "Rejected"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    version = models.ForeignKey("catalog.ModelVersion", on_delete=models.CASCADE,
-                                related_name="requests")  # fmt: skip
+    version = models.ForeignKey(
+        "catalog.ModelVersion", on_delete=models.CASCADE, related_name="requests"
+    )
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="requests")
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="model_requests"
@@ -85,8 +86,9 @@ class Review(models.Model):
         REJECT = "reject", "Reject"
 
     request = models.ForeignKey(ModelRequest, on_delete=models.CASCADE, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="reviews")  # fmt: skip
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
     role = models.ForeignKey("accounts.ReviewerRole", on_delete=models.PROTECT)
     decision = models.CharField(max_length=8, choices=Decision.choices)
     comment = models.TextField(blank=True)
@@ -110,8 +112,9 @@ class Review(models.Model):
 class Waiver(models.Model):
     """A justified, expiring exception for one non-critical finding on one version."""
 
-    version = models.ForeignKey("catalog.ModelVersion", on_delete=models.CASCADE,
-                                related_name="waivers")  # fmt: skip
+    version = models.ForeignKey(
+        "catalog.ModelVersion", on_delete=models.CASCADE, related_name="waivers"
+    )
     #: The finding's identity: the same finding found again by a re-scan stays waived.
     blob_sha256 = models.CharField(max_length=64)
     scanner = models.CharField(max_length=100)
@@ -119,8 +122,9 @@ class Waiver(models.Model):
     member = models.CharField(max_length=1000, blank=True)
     justification = models.TextField()
     scope = models.CharField(max_length=200, help_text="Where the exception holds, in words.")
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="waivers_granted")  # fmt: skip
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="waivers_granted"
+    )
     role = models.ForeignKey("accounts.ReviewerRole", on_delete=models.PROTECT)
     granted_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

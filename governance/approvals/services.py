@@ -50,32 +50,44 @@ OPEN = (ModelRequest.State.GATING, ModelRequest.State.IN_REVIEW)
 
 def _subject(request: ModelRequest) -> dict:
     return {
-        "request_id": request.pk, "version_id": request.version_id,
-        "model": request.version.model.name, "version": request.version.name,
-        "team": request.team.slug, "intended_use": request.intended_use, "state": request.state,
-    }  # fmt: skip
+        "request_id": request.pk,
+        "version_id": request.version_id,
+        "model": request.version.model.name,
+        "version": request.version.name,
+        "team": request.team.slug,
+        "intended_use": request.intended_use,
+        "state": request.state,
+    }
 
 
 def request_model(
-    *, requester: User, team: Team, version: ModelVersion, intended_use: str,
+    *,
+    requester: User,
+    team: Team,
+    version: ModelVersion,
+    intended_use: str,
     justification: str = "",
-) -> ModelRequest:  # fmt: skip
+) -> ModelRequest:
     """Ask that ``team`` may use ``version`` for ``intended_use``; starts the gates."""
     if not requester.is_staff and not Membership.objects.filter(user=requester, team=team).exists():
         raise PermissionDenied("You can only request models for a team you belong to.")
     visible_version(requester, version.pk)  # a private version answers like a missing one
     if version.state in (S.RETIRED, S.QUARANTINED):
-        raise Conflict(f"{version} is {version.get_state_display().lower()}; it cannot be "
-                       "requested.")  # fmt: skip
+        raise Conflict(
+            f"{version} is {version.get_state_display().lower()}; it cannot be requested."
+        )
     if not intended_use.strip():
         raise ValidationFailed("Name the intended use.", errors={"intended_use": ["required"]})
     validate_intended_use(slug=intended_use.strip(), team=team)
     try:
         with transaction.atomic():
             request = ModelRequest.objects.create(
-                version=version, team=team, requester=requester,
-                intended_use=intended_use.strip(), justification=justification,
-            )  # fmt: skip
+                version=version,
+                team=team,
+                requester=requester,
+                intended_use=intended_use.strip(),
+                justification=justification,
+            )
             record(action="request.created", obj=request, actor=requester, after=_subject(request))
             if version.state in (S.DRAFT, S.REJECTED):
                 lifecycle.submit_version(version=version, actor=requester)
@@ -91,9 +103,11 @@ def request_model(
 def advance_request(*, request: ModelRequest) -> ModelRequest:
     """Move a request on as far as its gates allow (called again when a scan finishes)."""
     with transaction.atomic():
-        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
-            "version__model", "team"
-        ).get(pk=request.pk)  # fmt: skip
+        request = (
+            ModelRequest.objects.select_for_update(of=("self",))
+            .select_related("version__model", "team")
+            .get(pk=request.pk)
+        )
         if request.state not in OPEN:
             return request
         version = ModelVersion.objects.select_for_update().get(pk=request.version_id)
@@ -123,8 +137,12 @@ def _decide(request: ModelRequest, state: str, comment: str, actor: User | None 
     request.decided_at = timezone.now()
     request.save(update_fields=["state", "decision_comment", "decided_at"])
     record(action=f"request.{state}", obj=request, actor=actor, after=_subject(request))
-    emit(event=f"request.{state}", subject=_subject(request), actor=actor,
-         recipients=[request.requester])  # fmt: skip
+    emit(
+        event=f"request.{state}",
+        subject=_subject(request),
+        actor=actor,
+        recipients=[request.requester],
+    )
 
 
 def _complete_if_satisfied(request: ModelRequest, report: GateReport) -> bool:
@@ -136,30 +154,43 @@ def _complete_if_satisfied(request: ModelRequest, report: GateReport) -> bool:
     version = request.version
     permissions.grant(permissions.USE_VERSION, group=request.team.group, obj=version)
     permissions.grant(permissions.VIEW_MODEL, group=request.team.group, obj=version.model)
-    record(action="permission.granted", obj=version, after={
-        "team": request.team.slug, "permissions": ["use_modelversion", "view_model"],
-        "request": request.pk,
-    })  # fmt: skip
+    record(
+        action="permission.granted",
+        obj=version,
+        after={
+            "team": request.team.slug,
+            "permissions": ["use_modelversion", "view_model"],
+            "request": request.pk,
+        },
+    )
     version.refresh_from_db()
     if version.state == S.IN_REVIEW:
         last = request.reviews.order_by("-created_at").first()
-        lifecycle.approve_version(version=version, actor=last.reviewer if last else None,
-                                  request_id=request.pk)  # fmt: skip
+        lifecycle.approve_version(
+            version=version, actor=last.reviewer if last else None, request_id=request.pk
+        )
     return True
 
 
 def review_request(
-    *, request: ModelRequest, reviewer: User, decision: str, comment: str = "",
+    *,
+    request: ModelRequest,
+    reviewer: User,
+    decision: str,
+    comment: str = "",
     role: ReviewerRole | None = None,
-) -> Review:  # fmt: skip
+) -> Review:
     """Record one reviewer's decision; approving may complete the request."""
     if decision not in Review.Decision.values:
-        raise ValidationFailed("decision must be approve or reject",
-                               errors={"decision": ["approve or reject"]})  # fmt: skip
+        raise ValidationFailed(
+            "decision must be approve or reject", errors={"decision": ["approve or reject"]}
+        )
     with transaction.atomic():
-        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
-            "version__model", "team", "policy"
-        ).get(pk=request.pk)  # fmt: skip
+        request = (
+            ModelRequest.objects.select_for_update(of=("self",))
+            .select_related("version__model", "team", "policy")
+            .get(pk=request.pk)
+        )
         if request.state != ModelRequest.State.IN_REVIEW:
             raise Conflict(f"This request is {request.get_state_display().lower()}, not in review.")
         if reviewer.pk == request.requester_id:
@@ -167,8 +198,10 @@ def review_request(
         if request.reviews.filter(reviewer=reviewer).exists():
             raise Conflict("You already reviewed this request; one person fills one role.")
         if request.policy is None:
-            raise Conflict("No approval policy matches this request; an administrator must "
-                           "configure one before it can be reviewed.")  # fmt: skip
+            raise Conflict(
+                "No approval policy matches this request; an administrator must "
+                "configure one before it can be reviewed."
+            )
         if decision == Review.Decision.APPROVE:
             blockers = gate_blockers(request)
             if blockers:
@@ -187,16 +220,27 @@ def review_request(
         else:
             filled = {r.role_id for r in request.reviews.filter(decision=Review.Decision.APPROVE)}
             open_roles = sorted((r for r in candidates if r.pk not in filled), key=lambda r: r.slug)
-            role = open_roles[0] if open_roles else (min(candidates, key=lambda r: r.slug)
-                                                     if candidates else None)  # fmt: skip
+            role = (
+                open_roles[0]
+                if open_roles
+                else (min(candidates, key=lambda r: r.slug) if candidates else None)
+            )
             if role is None:
                 raise PermissionDenied("You hold none of the reviewer roles this request needs.")
         review = Review.objects.create(
-            request=request, reviewer=reviewer, role=role, decision=decision, comment=comment,
+            request=request,
+            reviewer=reviewer,
+            role=role,
+            decision=decision,
+            comment=comment,
             files_fingerprint=files_fingerprint(request.version),
-        )  # fmt: skip
-        record(action=f"review.{decision}", obj=request, actor=reviewer,
-               after={"role": role.slug, "comment": comment})  # fmt: skip
+        )
+        record(
+            action=f"review.{decision}",
+            obj=request,
+            actor=reviewer,
+            after={"role": role.slug, "comment": comment},
+        )
         if decision == Review.Decision.REJECT:
             _decide(request, ModelRequest.State.REJECTED, comment or "Rejected.", reviewer)
             version = ModelVersion.objects.select_for_update().get(pk=request.version_id)
@@ -212,9 +256,11 @@ def review_request(
 def withdraw_request(*, request: ModelRequest, actor: User) -> ModelRequest:
     """The requester (or an administrator) takes back an open request; a decided one stays."""
     with transaction.atomic():
-        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
-            "version__model", "team"
-        ).get(pk=request.pk)  # fmt: skip
+        request = (
+            ModelRequest.objects.select_for_update(of=("self",))
+            .select_related("version__model", "team")
+            .get(pk=request.pk)
+        )
         if actor.pk != request.requester_id and not actor.is_staff:
             raise PermissionDenied("Only the requester can withdraw a request.")
         if request.state not in OPEN:
@@ -224,9 +270,14 @@ def withdraw_request(*, request: ModelRequest, actor: User) -> ModelRequest:
 
 
 def grant_waiver(
-    *, version: ModelVersion, finding: Finding, granted_by: User, justification: str,
-    scope: str, expires_at: datetime,
-) -> Waiver:  # fmt: skip
+    *,
+    version: ModelVersion,
+    finding: Finding,
+    granted_by: User,
+    justification: str,
+    scope: str,
+    expires_at: datetime,
+) -> Waiver:
     """Waive one non-critical finding on one version until ``expires_at``."""
     if finding.severity_rank >= Severity.CRITICAL.rank:
         raise PermissionDenied("Critical security findings cannot be waived.")
@@ -253,14 +304,30 @@ def grant_waiver(
         )
     with transaction.atomic():
         waiver = Waiver.objects.create(
-            version=version, blob_sha256=blob.sha256, scanner=finding.scanner, code=finding.code,
-            member=finding.member, justification=justification, scope=scope,
-            granted_by=granted_by, role=waiving[0], expires_at=expires_at,
-        )  # fmt: skip
-        record(action="waiver.granted", obj=waiver, actor=granted_by, after={
-            "version": version.pk, "code": finding.code, "member": finding.member,
-            "justification": justification, "scope": scope, "expires_at": expires_at.isoformat(),
-        })  # fmt: skip
+            version=version,
+            blob_sha256=blob.sha256,
+            scanner=finding.scanner,
+            code=finding.code,
+            member=finding.member,
+            justification=justification,
+            scope=scope,
+            granted_by=granted_by,
+            role=waiving[0],
+            expires_at=expires_at,
+        )
+        record(
+            action="waiver.granted",
+            obj=waiver,
+            actor=granted_by,
+            after={
+                "version": version.pk,
+                "code": finding.code,
+                "member": finding.member,
+                "justification": justification,
+                "scope": scope,
+                "expires_at": expires_at.isoformat(),
+            },
+        )
         emit(
             event="waiver.granted",
             subject={
@@ -309,15 +376,22 @@ def recheck_version(*, version: ModelVersion, reason: str, at: datetime | None =
 def expire_waivers(*, now: datetime | None = None) -> int:
     """Re-block versions whose waivers expired (Celery beat); returns how many expired."""
     now = now or timezone.now()
-    expired = Waiver.objects.filter(expires_at__lte=now, revoked_at__isnull=True,
-                                    expiry_processed_at__isnull=True)  # fmt: skip
+    expired = Waiver.objects.filter(
+        expires_at__lte=now, revoked_at__isnull=True, expiry_processed_at__isnull=True
+    )
     count = 0
     for waiver in expired.select_related("version"):
         with transaction.atomic():
             Waiver.objects.filter(pk=waiver.pk).update(expiry_processed_at=now)
             record(action="waiver.expired", obj=waiver)
-            emit(event="waiver.expired", subject={"waiver_id": waiver.pk,
-                 "version_id": waiver.version_id, "code": waiver.code})  # fmt: skip
+            emit(
+                event="waiver.expired",
+                subject={
+                    "waiver_id": waiver.pk,
+                    "version_id": waiver.version_id,
+                    "code": waiver.code,
+                },
+            )
         recheck_version(version=waiver.version, reason=f"waiver of {waiver.code} expired", at=now)
         count += 1
     return count
@@ -356,23 +430,38 @@ def reopen_request(
     (same files) is approved again at once.
     """
     with transaction.atomic():
-        request = ModelRequest.objects.select_for_update(of=("self",)).select_related(
-            "version__model", "team"
-        ).get(pk=request.pk)  # fmt: skip
+        request = (
+            ModelRequest.objects.select_for_update(of=("self",))
+            .select_related("version__model", "team")
+            .get(pk=request.pk)
+        )
         if request.state != ModelRequest.State.APPROVED:
             return request
         request.state, request.decision_comment = ModelRequest.State.IN_REVIEW, reason
         request.decided_at = None
         request.save(update_fields=["state", "decision_comment", "decided_at"])
         permissions.revoke(permissions.USE_VERSION, group=request.team.group, obj=request.version)
-        record(action="permission.revoked", obj=request.version, after={
-            "team": request.team.slug, "permissions": ["use_modelversion"],
-            "request": request.pk,
-        })  # fmt: skip
-        record(action="request.reopened", obj=request, actor=actor,
-               after={**_subject(request), "reason": reason})  # fmt: skip
-        emit(event="request.reopened", subject={**_subject(request), "reason": reason},
-             actor=actor, recipients=request.team.members.all())  # fmt: skip
+        record(
+            action="permission.revoked",
+            obj=request.version,
+            after={
+                "team": request.team.slug,
+                "permissions": ["use_modelversion"],
+                "request": request.pk,
+            },
+        )
+        record(
+            action="request.reopened",
+            obj=request,
+            actor=actor,
+            after={**_subject(request), "reason": reason},
+        )
+        emit(
+            event="request.reopened",
+            subject={**_subject(request), "reason": reason},
+            actor=actor,
+            recipients=request.team.members.all(),
+        )
         version = ModelVersion.objects.select_for_update().get(pk=request.version_id)
         still_approved = version.requests.filter(state=ModelRequest.State.APPROVED).exists()
         if version.state in (S.APPROVED, S.DEPRECATED) and not still_approved:

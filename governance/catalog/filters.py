@@ -113,6 +113,10 @@ class ModelFileFilter(django_filters.FilterSet):
     def filter_hash(self, queryset: QuerySet[ModelFile], name: str, value: str):
         value = value.strip().upper()
         return queryset.filter(
-            Q(sha256=value) | Q(autov2=value) | Q(blake3=value) | Q(autov1=value)
-            | Q(autov3=value) | Q(crc32=value)
-        )  # fmt: skip
+            Q(sha256=value)
+            | Q(autov2=value)
+            | Q(blake3=value)
+            | Q(autov1=value)
+            | Q(autov3=value)
+            | Q(crc32=value)
+        )

@@ -34,9 +34,19 @@ from .signals import models_written, permission_flags_changed, versions_added
 #: ``post_save`` (the owning team's permission) see it exactly as they would for an edit in
 #: the admin. Changed permission flags are told with ``signals.permission_flags_changed``.
 _BULK_MODEL_FIELDS = frozenset(
-    {"download_count", "thumbs_up_count", "thumbs_down_count", "rating_count", "rating",
-     "favorite_count", "comment_count", "tipped_amount_count", "image_count", "last_synced_at"}
-)  # fmt: skip
+    {
+        "download_count",
+        "thumbs_up_count",
+        "thumbs_down_count",
+        "rating_count",
+        "rating",
+        "favorite_count",
+        "comment_count",
+        "tipped_amount_count",
+        "image_count",
+        "last_synced_at",
+    }
+)
 
 
 _FLAGS = frozenset(PERMISSION_FLAG_FIELDS)
@@ -104,8 +114,9 @@ def import_civitai_models(
     try:
         with transaction.atomic():
             for group in _without_shared_ids(parsed):
-                results = _write_models([p for _, p in group], hub=Hub.CIVITAI,
-                                        owning_team=None, synced_at=synced_at)  # fmt: skip
+                results = _write_models(
+                    [p for _, p in group], hub=Hub.CIVITAI, owning_team=None, synced_at=synced_at
+                )
                 written.update(zip([i for i, _ in group], results, strict=True))
     except IntegrityError:
         written = {}
@@ -157,10 +168,15 @@ def _write_models(
         changed = models[p.external_id].pk in touched or any(
             versions[v.external_id].pk in written for v in p.versions
         )
-        results.append(ImportResult(model=models[p.external_id],
-                                    created=p.external_id in created, versions_created=fresh,
-                                    versions_updated=len(p.versions) - fresh,
-                                    changed=changed))  # fmt: skip
+        results.append(
+            ImportResult(
+                model=models[p.external_id],
+                created=p.external_id in created,
+                versions_created=fresh,
+                versions_updated=len(p.versions) - fresh,
+                changed=changed,
+            )
+        )
     if written_ids := [r.model.pk for r in results if r.changed]:
         models_written.send(Model, model_ids=written_ids)
     if new_versions:
@@ -201,8 +217,9 @@ def _apply(
     changed_rows: list[DjangoModel] = []
     changed_fields: set[str] = set()
     now = timezone.now()
-    auto_now = [f.attname for f in model_class._meta.concrete_fields
-                if getattr(f, "auto_now", False)]  # fmt: skip
+    auto_now = [
+        f.attname for f in model_class._meta.concrete_fields if getattr(f, "auto_now", False)
+    ]
     for external_id, values in wanted.items():
         obj = existing.get(external_id)
         if obj is None:
@@ -232,8 +249,11 @@ def _upsert_creators(parsed: Sequence[HubModel], *, hub: str) -> dict[str, Creat
     if not images:
         return {}
     creators = {c.username: c for c in Creator.objects.filter(username__in=images)}
-    missing = [Creator(username=name, hub=hub, image_url=image)
-               for name, image in images.items() if name not in creators]  # fmt: skip
+    missing = [
+        Creator(username=name, hub=hub, image_url=image)
+        for name, image in images.items()
+        if name not in creators
+    ]
     stale = []
     for name, creator in creators.items():
         if images[name] and creator.image_url != images[name]:
@@ -245,9 +265,13 @@ def _upsert_creators(parsed: Sequence[HubModel], *, hub: str) -> dict[str, Creat
 
 
 def _model_values(
-    p: HubModel, creators: Mapping[str, Creator], *, hub: str, owning_team: Team | None,
+    p: HubModel,
+    creators: Mapping[str, Creator],
+    *,
+    hub: str,
+    owning_team: Team | None,
     synced_at: datetime | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     creator = creators.get(p.creator_username) if p.creator_username else None
     values: dict[str, Any] = {
         "name": p.name,
@@ -265,11 +289,13 @@ def _model_values(
         "allow_no_credit": p.allow_no_credit,
         "allow_derivatives": p.allow_derivatives,
         "allow_different_license": p.allow_different_license,
-        **{field: use.value in p.allow_commercial_use
-           for use, field in COMMERCIAL_USE_FIELDS.items()},
+        **{
+            field: use.value in p.allow_commercial_use
+            for use, field in COMMERCIAL_USE_FIELDS.items()
+        },
         **p.stats,
         "image_count": sum(len(v.images) for v in p.versions),
-    }  # fmt: skip
+    }
     if synced_at is not None:
         values["last_synced_at"] = synced_at
     if owning_team is not None:
@@ -278,21 +304,32 @@ def _model_values(
 
 
 def _upsert_models(
-    parsed: Sequence[HubModel], creators: Mapping[str, Creator], *, hub: str,
-    owning_team: Team | None, synced_at: datetime | None,
-) -> tuple[dict[str, Model], set[str], set[str]]:  # fmt: skip
+    parsed: Sequence[HubModel],
+    creators: Mapping[str, Creator],
+    *,
+    hub: str,
+    owning_team: Team | None,
+    synced_at: datetime | None,
+) -> tuple[dict[str, Model], set[str], set[str]]:
     """Models by external id, the external ids created, and the pks the hub changed."""
-    wanted = {p.external_id: _model_values(p, creators, hub=hub, owning_team=owning_team,
-                                           synced_at=synced_at) for p in parsed}  # fmt: skip
+    wanted = {
+        p.external_id: _model_values(
+            p, creators, hub=hub, owning_team=owning_team, synced_at=synced_at
+        )
+        for p in parsed
+    }
     existing = _locked(Model, wanted, hub=hub)
     # Rows whose save has to reach post_save receivers: a new model with an owning team and a
     # change beyond the hub's counters.
     one_by_one = {
-        external_id for external_id, values in wanted.items()
-        if (external_id in existing and set(_changed(existing[external_id], values))
-            - _BULK_MODEL_FIELDS)
+        external_id
+        for external_id, values in wanted.items()
+        if (
+            external_id in existing
+            and set(_changed(existing[external_id], values)) - _BULK_MODEL_FIELDS
+        )
         or (external_id not in existing and owning_team is not None)
-    }  # fmt: skip
+    }
     # The creator's permission flags the hub changed (read before the rows are updated).
     flags = {
         external_id: sorted(set(_changed(existing[external_id], values)) & _FLAGS)
@@ -301,18 +338,22 @@ def _upsert_models(
     }
     # What the hub changed (a new sync time alone is not a change of the model).
     changed = {
-        external_id for external_id, values in wanted.items()
+        external_id
+        for external_id, values in wanted.items()
         if external_id not in existing
         or set(_changed(existing[external_id], values)) - {"last_synced_at"}
-    }  # fmt: skip
+    }
     rows, created, _ = _apply(
         Model, existing, {k: v for k, v in wanted.items() if k not in one_by_one}, hub=hub
     )
     for external_id in one_by_one:
         rows[external_id], is_new = _save_one(
-            Model, existing.get(external_id), wanted[external_id], hub=hub,
+            Model,
+            existing.get(external_id),
+            wanted[external_id],
+            hub=hub,
             external_id=external_id,
-        )  # fmt: skip
+        )
         if is_new:
             created.add(external_id)
     for external_id, fields in flags.items():
@@ -322,9 +363,13 @@ def _upsert_models(
 
 
 def _save_one(
-    model_class: type[DjangoModel], obj: DjangoModel | None, values: Mapping[str, Any], *,
-    hub: str, external_id: str,
-) -> tuple[Any, bool]:  # fmt: skip
+    model_class: type[DjangoModel],
+    obj: DjangoModel | None,
+    values: Mapping[str, Any],
+    *,
+    hub: str,
+    external_id: str,
+) -> tuple[Any, bool]:
     """Create the row, or save only the columns that changed, through ``save()``."""
     if obj is None:
         return model_class.objects.create(hub=hub, external_id=external_id, **values), True
@@ -341,15 +386,22 @@ def _set_tags(parsed: Sequence[HubModel], models: Mapping[str, Model]) -> set[in
     added and removed in bulk. Returns the pks of the models whose tags changed."""
     names = {name for p in parsed for name in p.tags}
     tags = {t.name: t for t in Tag.objects.filter(name__in=names)}
-    tags.update({t.name: t for t in Tag.objects.bulk_create(
-        [Tag(name=name) for name in sorted(names - tags.keys())])})  # fmt: skip
+    tags.update(
+        {
+            t.name: t
+            for t in Tag.objects.bulk_create(
+                [Tag(name=name) for name in sorted(names - tags.keys())]
+            )
+        }
+    )
     through = Model.tags.through
     wanted = {(models[p.external_id].pk, tags[name].pk) for p in parsed for name in p.tags}
     current = {
         (row["model_id"], row["tag_id"]): row["id"]
-        for row in through.objects.filter(model_id__in=[m.pk for m in models.values()])
-        .values("id", "model_id", "tag_id")
-    }  # fmt: skip
+        for row in through.objects.filter(model_id__in=[m.pk for m in models.values()]).values(
+            "id", "model_id", "tag_id"
+        )
+    }
     stale = {pair: pk for pair, pk in current.items() if pair not in wanted}
     if stale:
         through.objects.filter(pk__in=stale.values()).delete()
@@ -384,8 +436,9 @@ def _upsert_versions(
 ) -> tuple[dict[str, ModelVersion], set[str], set[int]]:
     """New versions arrive as drafts (the column's default); a sync never touches ``state``.
     Returns versions by external id, the external ids created, and the pks written."""
-    wanted = {v.external_id: _version_values(v, models[p.external_id])
-              for p in parsed for v in p.versions}  # fmt: skip
+    wanted = {
+        v.external_id: _version_values(v, models[p.external_id]) for p in parsed for v in p.versions
+    }
     existing = _locked(ModelVersion, wanted, hub=hub)
     rows, created, updated = _apply(ModelVersion, existing, wanted, hub=hub)
     return rows, created, {rows[external_id].pk for external_id in created | updated}

@@ -277,8 +277,9 @@ def _files_for(
     found: dict[tuple[str, str], Candidates] = {}
     verdicts: dict[int, VersionVerdict] = {}
     join, params = current_verdict_join("v.id", profile, now)
-    tables = {m: connection.ops.quote_name(m._meta.db_table) for m in (ModelFile, ModelVersion,
-                                                                       Model)}  # fmt: skip
+    tables = {
+        m: connection.ops.quote_name(m._meta.db_table) for m in (ModelFile, ModelVersion, Model)
+    }
     for kind in ("sha256", "autov2"):
         values = sorted({r.hash for r in references if r.hash_kind == kind})
         if not values:
@@ -425,9 +426,10 @@ def _judge_version(caller: _Caller, verdict: VersionVerdict, profile: str):
             )
         if verdict.deprecation_warning:
             reasons.append(
-                Reason("deprecated", WARNING, verdict.deprecation_warning,
-                       sunset_at=verdict.sunset_at)
-            )  # fmt: skip
+                Reason(
+                    "deprecated", WARNING, verdict.deprecation_warning, sunset_at=verdict.sunset_at
+                )
+            )
     reasons.extend(r for r in map(gate_reason, verdict.gate_items) if r is not None)
     return reasons, approval
 

@@ -81,10 +81,12 @@ for _signal in (post_save, post_delete):
         _signal.connect(_global_change, sender=_sender, dispatch_uid=f"gates:{_sender.__name__}")
     _signal.connect(_model_changed, sender=Model, dispatch_uid="gates:Model")
     _signal.connect(_creator_changed, sender=Creator, dispatch_uid="gates:Creator")
-    _signal.connect(_declared_license_changed, sender=DeclaredLicense,
-                    dispatch_uid="gates:DeclaredLicense")  # fmt: skip
-    _signal.connect(_base_model_license_changed, sender=BaseModelLicense,
-                    dispatch_uid="gates:BaseModelLicense")  # fmt: skip
+    _signal.connect(
+        _declared_license_changed, sender=DeclaredLicense, dispatch_uid="gates:DeclaredLicense"
+    )
+    _signal.connect(
+        _base_model_license_changed, sender=BaseModelLicense, dispatch_uid="gates:BaseModelLicense"
+    )
 
 
 @receiver(scan_finished, dispatch_uid="gates:scan_finished")

@@ -132,8 +132,11 @@ def compute_verdict(version: ModelVersion, profile: str, now: datetime) -> Versi
     ).order_by("-decided_at", "-id")
     holders = permissions.holders(permissions.USE_VERSION, version)
     deprecation = getattr(version, "deprecation", None) if state.warning else None
-    items = () if version.state == S.RETIRED else evaluate_gates(version, intended_use=profile,
-                                                                at=now).items  # fmt: skip
+    items = (
+        ()
+        if version.state == S.RETIRED
+        else evaluate_gates(version, intended_use=profile, at=now).items
+    )
     return VersionVerdict(
         version_id=version.pk,
         state=version.state,
@@ -176,8 +179,9 @@ def current_verdict_join(version_column: str, profile: str, now: datetime) -> tu
     Plain SQL: this is every gate check's lookup, and the ORM's compiling of the same query
     (generations joined, the global one as a subquery) cost ten times its running.
     """
-    verdict, generation = (connection.ops.quote_name(m._meta.db_table)
-                           for m in (GateVerdict, VerdictGeneration))  # fmt: skip
+    verdict, generation = (
+        connection.ops.quote_name(m._meta.db_table) for m in (GateVerdict, VerdictGeneration)
+    )
     sql = (
         f"LEFT JOIN {verdict} gv "  # noqa: S608
         f"ON gv.version_id = {version_column} AND gv.profile = %s "
@@ -248,12 +252,18 @@ def refresh_verdicts(
     if computed and IntendedUse.objects.filter(slug=profile).exists():
         rows = [
             GateVerdict(
-                version_id=pk, profile=profile, state=verdict.state, data=verdict.as_json(),
-                generation=generations[pk], global_generation=generations[GLOBAL],
-                plugins=plugins, valid_until=verdict.valid_until, computed_at=now,
+                version_id=pk,
+                profile=profile,
+                state=verdict.state,
+                data=verdict.as_json(),
+                generation=generations[pk],
+                global_generation=generations[GLOBAL],
+                plugins=plugins,
+                valid_until=verdict.valid_until,
+                computed_at=now,
             )
             for pk, verdict in computed.items()
-        ]  # fmt: skip
+        ]
         GateVerdict.objects.bulk_create(
             rows,
             update_conflicts=True,

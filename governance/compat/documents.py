@@ -30,46 +30,143 @@ from .selectors import image_is_sfw
 Row = Mapping[str, Any]
 
 MODEL_FIELDS = [
-    "id", "hub", "external_id", "name", "description", "type", "poi", "nsfw", "nsfw_level",
-    "allow_no_credit", "allow_derivatives", "allow_different_license", "mode", "minor",
-    "sfw_only", "availability", "download_count", "favorite_count", "thumbs_up_count",
-    "thumbs_down_count", "comment_count", "rating_count", "rating", "tipped_amount_count",
-    "image_count",
-    "creator__username", "creator__image_url", "visibility", *COMMERCIAL_USE_FIELDS.values(),
-]  # fmt: skip
-VERSION_FIELDS = [
-    "id", "hub", "external_id", "model_id", "index", "name", "base_model", "base_model_type",
-    "status", "availability", "nsfw_level", "trained_words", "description",
-    "early_access_time_frame", "download_count", "rating_count", "rating", "thumbs_up_count",
+    "id",
+    "hub",
+    "external_id",
+    "name",
+    "description",
+    "type",
+    "poi",
+    "nsfw",
+    "nsfw_level",
+    "allow_no_credit",
+    "allow_derivatives",
+    "allow_different_license",
+    "mode",
+    "minor",
+    "sfw_only",
+    "availability",
+    "download_count",
+    "favorite_count",
+    "thumbs_up_count",
     "thumbs_down_count",
-]  # fmt: skip
+    "comment_count",
+    "rating_count",
+    "rating",
+    "tipped_amount_count",
+    "image_count",
+    "creator__username",
+    "creator__image_url",
+    "visibility",
+    *COMMERCIAL_USE_FIELDS.values(),
+]
+VERSION_FIELDS = [
+    "id",
+    "hub",
+    "external_id",
+    "model_id",
+    "index",
+    "name",
+    "base_model",
+    "base_model_type",
+    "status",
+    "availability",
+    "nsfw_level",
+    "trained_words",
+    "description",
+    "early_access_time_frame",
+    "download_count",
+    "rating_count",
+    "rating",
+    "thumbs_up_count",
+    "thumbs_down_count",
+]
 FILE_FIELDS = [
-    "id", "hub", "external_id", "version_id", "name", "size_kb", "type", "primary", "format",
-    "size_variant", "fp", "pickle_scan_result", "pickle_scan_message", "virus_scan_result",
-    "virus_scan_message", "autov1", "autov2", "autov3", "sha256", "crc32", "blake3",
-]  # fmt: skip
+    "id",
+    "hub",
+    "external_id",
+    "version_id",
+    "name",
+    "size_kb",
+    "type",
+    "primary",
+    "format",
+    "size_variant",
+    "fp",
+    "pickle_scan_result",
+    "pickle_scan_message",
+    "virus_scan_result",
+    "virus_scan_message",
+    "autov1",
+    "autov2",
+    "autov3",
+    "sha256",
+    "crc32",
+    "blake3",
+]
 IMAGE_FIELDS = [
-    "id", "hub", "external_id", "version_id", "url", "nsfw_level", "width", "height",
-    "blurhash", "type", "has_meta", "on_site", "meta",
-]  # fmt: skip
-_HASHES = [("AutoV1", "autov1"), ("AutoV2", "autov2"), ("AutoV3", "autov3"),
-           ("SHA256", "sha256"), ("CRC32", "crc32"), ("BLAKE3", "blake3")]  # fmt: skip
+    "id",
+    "hub",
+    "external_id",
+    "version_id",
+    "url",
+    "nsfw_level",
+    "width",
+    "height",
+    "blurhash",
+    "type",
+    "has_meta",
+    "on_site",
+    "meta",
+]
+_HASHES = [
+    ("AutoV1", "autov1"),
+    ("AutoV2", "autov2"),
+    ("AutoV3", "autov3"),
+    ("SHA256", "sha256"),
+    ("CRC32", "crc32"),
+    ("BLAKE3", "blake3"),
+]
 
 #: CivitAI's AIR type names for model types; others are "unknown".
 AIR_TYPES = {
-    "AestheticGradient": "ag", "Checkpoint": "checkpoint", "Hypernetwork": "hypernet",
-    "TextualInversion": "embedding", "MotionModule": "motion", "Upscaler": "upscaler",
-    "VAE": "vae", "LORA": "lora", "DoRA": "dora", "LoCon": "lycoris", "Controlnet": "controlnet",
-}  # fmt: skip
+    "AestheticGradient": "ag",
+    "Checkpoint": "checkpoint",
+    "Hypernetwork": "hypernet",
+    "TextualInversion": "embedding",
+    "MotionModule": "motion",
+    "Upscaler": "upscaler",
+    "VAE": "vae",
+    "LORA": "lora",
+    "DoRA": "dora",
+    "LoCon": "lycoris",
+    "Controlnet": "controlnet",
+}
 #: The AIR ecosystem of common base models (CivitAI's root ecosystems, lower-cased).
 AIR_ECOSYSTEMS = {
-    "SD 1.4": "sd1", "SD 1.5": "sd1", "SD 1.5 LCM": "sd1", "SD 1.5 Hyper": "sd1",
-    "SD 2.0": "sd2", "SD 2.1": "sd2", "SDXL 0.9": "sdxl", "SDXL 1.0": "sdxl",
-    "SDXL 1.0 LCM": "sdxl", "SDXL Turbo": "sdxl", "SDXL Lightning": "sdxl",
-    "SDXL Hyper": "sdxl", "Pony": "sdxl", "Illustrious": "sdxl", "NoobAI": "sdxl",
-    "SD 3": "sd3", "SD 3.5": "sd3", "SD 3.5 Medium": "sd3", "SD 3.5 Large": "sd3",
-    "Flux.1 D": "flux1", "Flux.1 S": "flux1", "Wan Video": "wanvideo",
-}  # fmt: skip
+    "SD 1.4": "sd1",
+    "SD 1.5": "sd1",
+    "SD 1.5 LCM": "sd1",
+    "SD 1.5 Hyper": "sd1",
+    "SD 2.0": "sd2",
+    "SD 2.1": "sd2",
+    "SDXL 0.9": "sdxl",
+    "SDXL 1.0": "sdxl",
+    "SDXL 1.0 LCM": "sdxl",
+    "SDXL Turbo": "sdxl",
+    "SDXL Lightning": "sdxl",
+    "SDXL Hyper": "sdxl",
+    "Pony": "sdxl",
+    "Illustrious": "sdxl",
+    "NoobAI": "sdxl",
+    "SD 3": "sd3",
+    "SD 3.5": "sd3",
+    "SD 3.5 Medium": "sd3",
+    "SD 3.5 Large": "sd3",
+    "Flux.1 D": "flux1",
+    "Flux.1 S": "flux1",
+    "Wan Video": "wanvideo",
+}
 
 
 class CivitaiTime(Func):
@@ -175,9 +272,14 @@ def image_document(image: Row) -> dict[str, Any]:
 
 
 def version_document(
-    version: Row, files: Iterable[Row], images: Iterable[Row], base_url: str, *,
-    nsfw: bool = True, primary_only: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+    version: Row,
+    files: Iterable[Row],
+    images: Iterable[Row],
+    base_url: str,
+    *,
+    nsfw: bool = True,
+    primary_only: bool = False,
+) -> dict[str, Any]:
     if primary_only:
         files = [f for f in files if f["primary"]]
     return {
@@ -270,9 +372,13 @@ def _files_and_images(version_ids: list[int]) -> tuple[dict, dict]:
 
 
 def model_documents(
-    models: list[Row], versions: QuerySet, base_url: str, *, nsfw: bool = True,
+    models: list[Row],
+    versions: QuerySet,
+    base_url: str,
+    *,
+    nsfw: bool = True,
     primary_only: bool = False,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """Documents for ``models`` (rows of MODEL_FIELDS) with ``versions`` (a queryset already
     narrowed to what the caller may see): four more queries whatever the page size."""
     by_model = _grouped(versions.values(*VERSION_FIELDS, **VERSION_TIMES), "model_id")
@@ -312,11 +418,16 @@ def version_detail(versions: QuerySet, base_url: str) -> tuple[int, dict[str, An
         return None
     model = Model.objects.filter(pk=version["model_id"]).values(*MODEL_FIELDS).get()
     files, images = _files_and_images([version["id"]])
-    document = version_document(version, files.get(version["id"], ()),
-                                images.get(version["id"], ()), base_url)  # fmt: skip
-    summary: dict[str, Any] = {"name": model["name"], "type": model["type"],
-                               "nsfw": model["nsfw"], "poi": model["poi"],
-                               "minor": model["minor"]}  # fmt: skip
+    document = version_document(
+        version, files.get(version["id"], ()), images.get(version["id"], ()), base_url
+    )
+    summary: dict[str, Any] = {
+        "name": model["name"],
+        "type": model["type"],
+        "nsfw": model["nsfw"],
+        "poi": model["poi"],
+        "minor": model["minor"],
+    }
     if model["mode"]:
         summary["mode"] = model["mode"]
     document = {**document, "modelId": served(model), "air": air(version, model), "model": summary}

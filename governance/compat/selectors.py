@@ -155,13 +155,22 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
 
 
 def filter_models(
-    models: QuerySet[Model], versions: QuerySet[ModelVersion], *, query: str = "",
-    tag: str = "", username: str = "", types: list[str] | None = None,
-    base_models: list[str] | None = None, commercial: list[str] | None = None,
-    allow_derivatives: bool | None = None, allow_no_credit: bool | None = None,
-    allow_different_license: bool | None = None, served_ids: list[int] | None = None,
-    nsfw: bool = False, period: str = "AllTime",
-) -> QuerySet[Model]:  # fmt: skip
+    models: QuerySet[Model],
+    versions: QuerySet[ModelVersion],
+    *,
+    query: str = "",
+    tag: str = "",
+    username: str = "",
+    types: list[str] | None = None,
+    base_models: list[str] | None = None,
+    commercial: list[str] | None = None,
+    allow_derivatives: bool | None = None,
+    allow_no_credit: bool | None = None,
+    allow_different_license: bool | None = None,
+    served_ids: list[int] | None = None,
+    nsfw: bool = False,
+    period: str = "AllTime",
+) -> QuerySet[Model]:
     """CivitAI's ``/api/v1/models`` filters.
 
     ``period`` (Year, Month, Week, Day): the hub reports all-time counters only, so a period

@@ -140,8 +140,9 @@ def _throttle(request: HttpRequest) -> None:
     if throttle.allow_request(request, None):
         return
     wait = max(math.ceil(throttle.wait() or 1), 1)
-    raise CompatError(429, f"Too many requests; retry in {wait} seconds",
-                      headers={"Retry-After": str(wait)})  # fmt: skip
+    raise CompatError(
+        429, f"Too many requests; retry in {wait} seconds", headers={"Retry-After": str(wait)}
+    )
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -198,8 +199,12 @@ def _next_page(request: HttpRequest, **changes: Any) -> str:
 
 def _page_metadata(request: HttpRequest, *, total: int, page: int, size: int) -> dict[str, Any]:
     pages = max(math.ceil(total / size), 1) if size else 1
-    metadata: dict[str, Any] = {"totalItems": total, "currentPage": page, "pageSize": size,
-                                "totalPages": pages}  # fmt: skip
+    metadata: dict[str, Any] = {
+        "totalItems": total,
+        "currentPage": page,
+        "pageSize": size,
+        "totalPages": pages,
+    }
     if page < pages:
         metadata["nextPage"] = _next_page(request, page=page + 1)
     if page > 1 and pages > 1:
@@ -228,8 +233,9 @@ def models(request: HttpRequest) -> HttpResponse:
     cursor = request.GET.get("cursor") or None
     query = request.GET.get("query", "").strip()
     if query and page:
-        raise CompatError(400, "Cannot use page param with query search. Use cursor-based "
-                               "pagination.")  # fmt: skip
+        raise CompatError(
+            400, "Cannot use page param with query search. Use cursor-based pagination."
+        )
     for flag in ("favorites", "hidden"):
         if _bool(request, flag) and not caller.user.is_authenticated:
             raise CompatError(401, "Unauthorized")
@@ -244,8 +250,10 @@ def models(request: HttpRequest) -> HttpResponse:
         raise _invalid("types", f"unknown model types: {', '.join(sorted(unknown))}")
     commercial = _list(request, "allowCommercialUse") or None
     if commercial and set(commercial) - {*CommercialUse.values, "None"}:
-        raise _invalid("allowCommercialUse", "allowCommercialUse must be drawn from None, "
-                       + ", ".join(CommercialUse.values))  # fmt: skip
+        raise _invalid(
+            "allowCommercialUse",
+            "allowCommercialUse must be drawn from None, " + ", ".join(CommercialUse.values),
+        )
     served_ids = None
     if request.GET.get("ids"):
         raw_ids = _list(request, "ids")
@@ -259,14 +267,21 @@ def models(request: HttpRequest) -> HttpResponse:
 
     versions = selectors.servable_versions(caller)
     listed = selectors.filter_models(
-        selectors.servable_models(caller), versions, query=query,
-        tag=request.GET.get("tag", "").strip(), username=request.GET.get("username", "").strip(),
-        types=types, base_models=_list(request, "baseModels"), commercial=commercial,
+        selectors.servable_models(caller),
+        versions,
+        query=query,
+        tag=request.GET.get("tag", "").strip(),
+        username=request.GET.get("username", "").strip(),
+        types=types,
+        base_models=_list(request, "baseModels"),
+        commercial=commercial,
         allow_derivatives=_bool(request, "allowDerivatives"),
         allow_no_credit=_bool(request, "allowNoCredit"),
         allow_different_license=_bool(request, "allowDifferentLicense"),
-        served_ids=served_ids, nsfw=nsfw, period=period,
-    )  # fmt: skip
+        served_ids=served_ids,
+        nsfw=nsfw,
+        period=period,
+    )
     metadata: dict[str, Any]
     if page and not cursor:
         ordered = selectors.after_cursor(listed, sort, None)
@@ -282,8 +297,9 @@ def models(request: HttpRequest) -> HttpResponse:
             next_page = _next_page(request, cursor=next_cursor)
             metadata = {"nextCursor": next_cursor, "nextPage": next_page}
     page_versions = selectors.page_versions(caller, rows).order_by("model_id", "index", "-pk")
-    items = documents.model_documents(rows, page_versions, _base_url(request), nsfw=nsfw,
-                                      primary_only=primary_only)  # fmt: skip
+    items = documents.model_documents(
+        rows, page_versions, _base_url(request), nsfw=nsfw, primary_only=primary_only
+    )
     return _json({"items": items, "metadata": metadata})
 
 
@@ -293,9 +309,11 @@ def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
     served = _served_id(model_id, "id")
     caller = caller_of(request)
     model = (
-        selectors.servable_models(caller).filter(**ids.lookup(served))
-        .values(*documents.MODEL_FIELDS).first()
-    )  # fmt: skip
+        selectors.servable_models(caller)
+        .filter(**ids.lookup(served))
+        .values(*documents.MODEL_FIELDS)
+        .first()
+    )
     if model is None:
         raise CompatError(404, f"No model with id {served}")
     versions = selectors.servable_versions(caller).filter(model_id=model["id"])
@@ -331,8 +349,13 @@ def _version_read(request: HttpRequest, caller: Caller, found) -> HttpResponse:
     pk, document = found
     response = _json(document)
     if request.method == "GET" and caller.user.is_authenticated:
-        record_usage(kind=UsageEvent.Kind.API_READ, version=ModelVersion(pk=pk),
-                     user=caller.user, client=CLIENT, after=response)  # fmt: skip
+        record_usage(
+            kind=UsageEvent.Kind.API_READ,
+            version=ModelVersion(pk=pk),
+            user=caller.user,
+            client=CLIENT,
+            after=response,
+        )
     return response
 
 
@@ -356,26 +379,39 @@ def _paged(request: HttpRequest, rows, *, default_limit: int, max_limit: int):
 @endpoint
 def tags(request: HttpRequest) -> HttpResponse:
     """``GET /api/v1/tags``: tags of the models the caller may see, with counts."""
-    rows = selectors.tag_counts(selectors.servable_models(caller_of(request)),
-                                query=request.GET.get("query", "").strip())  # fmt: skip
+    rows = selectors.tag_counts(
+        selectors.servable_models(caller_of(request)), query=request.GET.get("query", "").strip()
+    )
     chunk, metadata = _paged(request, rows, default_limit=20, max_limit=200)
     base = _base_url(request)
-    items = [{"name": t.name, "modelCount": t.model_count,
-              "link": f"{base}/api/v1/models?{urlencode({'tag': t.name})}"}
-             for t in chunk]  # fmt: skip
+    items = [
+        {
+            "name": t.name,
+            "modelCount": t.model_count,
+            "link": f"{base}/api/v1/models?{urlencode({'tag': t.name})}",
+        }
+        for t in chunk
+    ]
     return _json({"items": items, "metadata": metadata})
 
 
 @endpoint
 def creators(request: HttpRequest) -> HttpResponse:
     """``GET /api/v1/creators``: creators of the models the caller may see."""
-    rows = selectors.creator_counts(selectors.servable_models(caller_of(request)),
-                                    query=request.GET.get("query", "").strip())  # fmt: skip
+    rows = selectors.creator_counts(
+        selectors.servable_models(caller_of(request)), query=request.GET.get("query", "").strip()
+    )
     chunk, metadata = _paged(request, rows, default_limit=20, max_limit=200)
     base = _base_url(request)
-    items = [{"username": c.username, "modelCount": c.model_count,
-              "link": f"{base}/api/v1/models?{urlencode({'username': c.username})}",
-              "image": c.image_url or None} for c in chunk]  # fmt: skip
+    items = [
+        {
+            "username": c.username,
+            "modelCount": c.model_count,
+            "link": f"{base}/api/v1/models?{urlencode({'username': c.username})}",
+            "image": c.image_url or None,
+        }
+        for c in chunk
+    ]
     return _json({"items": items, "metadata": metadata})
 
 
@@ -396,9 +432,14 @@ def images(request: HttpRequest) -> HttpResponse:
     if not _bool(request, "nsfw"):
         rows = rows.filter(nsfw_level__in=[1, 2])
     rows = rows.values(
-        *documents.IMAGE_FIELDS, "version__hub", "version__external_id", "version__published_at",
-        "version__created_at", "version__base_model", "version__model__creator__username",
-    )  # fmt: skip
+        *documents.IMAGE_FIELDS,
+        "version__hub",
+        "version__external_id",
+        "version__published_at",
+        "version__created_at",
+        "version__base_model",
+        "version__model__creator__username",
+    )
     page = _int(request, "page", None, low=1, high=10**9)
     cursor = request.GET.get("cursor")
     metadata: dict[str, Any] = {}
@@ -413,26 +454,39 @@ def images(request: HttpRequest) -> HttpResponse:
         chunk = list(rows[: limit + 1])
         if len(chunk) > limit:
             following = chunk[limit]["id"]
-            metadata = {"nextCursor": str(following),
-                        "nextPage": _next_page(request, cursor=following)}  # fmt: skip
+            metadata = {
+                "nextCursor": str(following),
+                "nextPage": _next_page(request, cursor=following),
+            }
             chunk = chunk[:limit]
     items = []
     for image in chunk:
-        version = {"hub": image["version__hub"], "external_id": image["version__external_id"],
-                   "id": image["version_id"]}  # fmt: skip
+        version = {
+            "hub": image["version__hub"],
+            "external_id": image["version__external_id"],
+            "id": image["version_id"],
+        }
         created = image["version__published_at"] or image["version__created_at"]
-        items.append({
-            **documents.image_document(image),
-            "nsfw": image["nsfw_level"] > 2,
-            "browsingLevel": image["nsfw_level"],
-            "createdAt": documents.civitai_time(created),
-            "postId": None,
-            "stats": {"cryCount": 0, "laughCount": 0, "likeCount": 0, "dislikeCount": 0,
-                      "heartCount": 0, "commentCount": 0},
-            "username": image["version__model__creator__username"],
-            "baseModel": image["version__base_model"],
-            "modelVersionId": documents.served(version),
-        })  # fmt: skip
+        items.append(
+            {
+                **documents.image_document(image),
+                "nsfw": image["nsfw_level"] > 2,
+                "browsingLevel": image["nsfw_level"],
+                "createdAt": documents.civitai_time(created),
+                "postId": None,
+                "stats": {
+                    "cryCount": 0,
+                    "laughCount": 0,
+                    "likeCount": 0,
+                    "dislikeCount": 0,
+                    "heartCount": 0,
+                    "commentCount": 0,
+                },
+                "username": image["version__model__creator__username"],
+                "baseModel": image["version__base_model"],
+                "modelVersionId": documents.served(version),
+            }
+        )
     return _json({"items": items, "metadata": metadata})
 
 
@@ -446,13 +500,18 @@ def _pick_file(version: ModelVersion, request: HttpRequest) -> ModelFile | None:
     if raw := request.GET.get("fileId"):
         wanted = _served_id(raw, "fileId")
         return next((f for f in files if ids.served_id(f) == wanted), None)
-    wanted_fields = {key: request.GET[key] for key in ("type", "format", "size", "fp")
-                     if request.GET.get(key)}  # fmt: skip
+    wanted_fields = {
+        key: request.GET[key] for key in ("type", "format", "size", "fp") if request.GET.get(key)
+    }
     if not wanted_fields:
         return files[0] if files else None
     for file in files:
-        values = {"type": file.type, "format": file.format, "size": file.size_variant,
-                  "fp": file.fp}  # fmt: skip
+        values = {
+            "type": file.type,
+            "format": file.format,
+            "size": file.size_variant,
+            "fp": file.fp,
+        }
         if all(values[key] == value for key, value in wanted_fields.items()):
             return file
     return None

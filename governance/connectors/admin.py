@@ -14,9 +14,18 @@ _STATUS_COLORS = {"ok": "#2e7d32", "degraded": "#ef6c00", "down": "#c62828", "un
 class HubConnectionAdmin(RecordAdmin):
     """Connector health: what the last calls and the last check found."""
 
-    list_display = ["hub", "health", "latency_ms", "consecutive_failures", "last_success_at",
-                    "last_failure_at", "rate_limited_until", "api_key_configured", "base_url",
-                    "detail"]  # fmt: skip
+    list_display = [
+        "hub",
+        "health",
+        "latency_ms",
+        "consecutive_failures",
+        "last_success_at",
+        "last_failure_at",
+        "rate_limited_until",
+        "api_key_configured",
+        "base_url",
+        "detail",
+    ]
     actions = ["check_now"]
 
     @admin.display(description="status", ordering="status")
@@ -37,13 +46,31 @@ class HubConnectionAdmin(RecordAdmin):
 
 @admin.register(TrackedModel)
 class TrackedModelAdmin(admin.ModelAdmin):
-    list_display = ["model", "external_id", "active", "hub_mode", "removed_from_hub",
-                    "flagged_at", "last_synced_at", "last_error"]  # fmt: skip
+    list_display = [
+        "model",
+        "external_id",
+        "active",
+        "hub_mode",
+        "removed_from_hub",
+        "flagged_at",
+        "last_synced_at",
+        "last_error",
+    ]
     list_filter = ["active", "hub_mode", "removed_from_hub"]
     search_fields = ["model__name", "external_id"]
     list_select_related = ["model"]
-    fields = ["model", "external_id", "active", "hub_mode", "removed_from_hub", "flagged_at",
-              "last_synced_at", "last_error", "added_by", "created_at"]  # fmt: skip
+    fields = [
+        "model",
+        "external_id",
+        "active",
+        "hub_mode",
+        "removed_from_hub",
+        "flagged_at",
+        "last_synced_at",
+        "last_error",
+        "added_by",
+        "created_at",
+    ]
     readonly_fields = [f for f in fields if f != "active"]
     actions = ["sync_now"]
 
@@ -62,8 +89,17 @@ class TrackedModelAdmin(admin.ModelAdmin):
 
 @admin.register(ConnectorJob)
 class ConnectorJobAdmin(RecordAdmin):
-    list_display = ["id", "kind", "reference", "status", "progress", "failed", "created_by",
-                    "created_at", "finished_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "kind",
+        "reference",
+        "status",
+        "progress",
+        "failed",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["kind", "status"]
     search_fields = ["reference", "message"]
     list_select_related = ["created_by"]

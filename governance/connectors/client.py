@@ -180,8 +180,9 @@ class CivitaiClient:
     def _object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         body = self.get_json(path, params)
         if not isinstance(body, dict):
-            raise InvalidHubPayload(f"The hub answered {path} with a {type(body).__name__}, "
-                                    "not an object")  # fmt: skip
+            raise InvalidHubPayload(
+                f"The hub answered {path} with a {type(body).__name__}, not an object"
+            )
         return body
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -240,15 +241,17 @@ class CivitaiClient:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > self.max_json_bytes:
-                    raise HubError(f"The hub's answer to {path} is larger than "
-                                   f"{self.max_json_bytes} bytes")  # fmt: skip
+                    raise HubError(
+                        f"The hub's answer to {path} is larger than {self.max_json_bytes} bytes"
+                    )
                 chunks.append(chunk)
             return response.status_code, response.headers, b"".join(chunks)
 
     def _retry_or_raise(self, failures: int, what: str, why: str) -> None:
         if failures >= self.retry.attempts:
-            raise HubUnavailable(f"CivitAI did not answer {what} after {failures} attempts "
-                                 f"(last: {why})")  # fmt: skip
+            raise HubUnavailable(
+                f"CivitAI did not answer {what} after {failures} attempts (last: {why})"
+            )
         delay = self.retry.backoff(failures)
         logger.warning("CivitAI %s failed (%s); retry %d in %.2f s", what, why, failures, delay)
         self._sleep(delay)
@@ -337,9 +340,14 @@ class CivitaiClient:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def stream_download(
-        self, path: str, *, expected_size: int | None = None, chunk_size: int = DOWNLOAD_CHUNK,
-        on_progress: Callable[[int], None] | None = None, max_size: int | None = None,
-    ) -> Iterator[bytes]:  # fmt: skip
+        self,
+        path: str,
+        *,
+        expected_size: int | None = None,
+        chunk_size: int = DOWNLOAD_CHUNK,
+        on_progress: Callable[[int], None] | None = None,
+        max_size: int | None = None,
+    ) -> Iterator[bytes]:
         """The bytes of a download, resumed with ``Range`` after a cut; a generator.
 
         Redirects are followed (CivitAI answers 307 to signed storage URLs); a redirect to
@@ -400,8 +408,9 @@ class CivitaiClient:
         failures = 0
         while True:
             try:
-                response = self._follow(self._http.build_request("GET", path, headers=headers),
-                                        path)  # fmt: skip
+                response = self._follow(
+                    self._http.build_request("GET", path, headers=headers), path
+                )
             except httpx.TransportError as exc:
                 failures += 1
                 self._retry_or_raise(failures, f"download {path}", _describe(exc))
@@ -444,8 +453,9 @@ class CivitaiClient:
             if _looks_like_login(location):
                 raise self._login_error(f"download {path}", "it redirected to its sign-in page")
             if not self._may_follow(next_request.url):
-                raise HubError(f"download {path} redirected to a {next_request.url.scheme!r} "
-                               "URL; refused")  # fmt: skip
+                raise HubError(
+                    f"download {path} redirected to a {next_request.url.scheme!r} URL; refused"
+                )
             # The transport refuses an internal destination, after DNS, on this hop too.
             with self._refusal_as_hub_error(f"download {path}"):
                 response = self._http.send(next_request, stream=True)

@@ -45,9 +45,12 @@ class TrackedModel(models.Model):
     model = models.OneToOneField("catalog.Model", on_delete=models.CASCADE, related_name="tracking")
     active = models.BooleanField(default=True, help_text="Re-synced by the periodic job.")
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     #: The hub's mode at the last sync ("" / Archived / TakenDown).
     hub_mode = models.CharField(max_length=16, blank=True)
     removed_from_hub = models.BooleanField(default=False)
@@ -92,9 +95,12 @@ class ConnectorJob(models.Model):
     reference = models.CharField(max_length=2000, blank=True, help_text="id, URL, AIR or hash")
     options = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="connector_jobs",
-    )  # fmt: skip
+    )
     owning_team = models.ForeignKey(
         "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

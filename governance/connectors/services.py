@@ -95,8 +95,9 @@ def note_hub_outcome(*, error: Exception | None = None, latency_ms: int | None =
     }
     rows = HubConnection.objects.filter(hub=Hub.CIVITAI)
     if error is None:
-        fields.update(status=HubConnection.Status.OK, consecutive_failures=0,
-                      last_success_at=now, detail="OK")  # fmt: skip
+        fields.update(
+            status=HubConnection.Status.OK, consecutive_failures=0, last_success_at=now, detail="OK"
+        )
         if latency_ms is not None:
             fields.update(latency_ms=latency_ms, last_checked_at=now)
         rows.update(**fields)
@@ -108,9 +109,10 @@ def note_hub_outcome(*, error: Exception | None = None, latency_ms: int | None =
         consecutive_failures=failures,
         last_failure_at=now,
         detail=str(getattr(error, "detail", error))[:2000],
-        status=HubConnection.Status.DOWN if down and failures >= 3 else
-        HubConnection.Status.DEGRADED,
-    )  # fmt: skip
+        status=HubConnection.Status.DOWN
+        if down and failures >= 3
+        else HubConnection.Status.DEGRADED,
+    )
     if isinstance(error, HubRateLimited):
         fields["rate_limited_until"] = now + timedelta(seconds=error.retry_after)
     if latency_ms is not None:
@@ -145,18 +147,24 @@ def _watched() -> Iterator[None]:
 
 
 def start_job(
-    *, kind: str, reference: str = "", options: Mapping[str, Any] | None = None,
-    actor: User | None = None, owning_team: Team | None = None,
-) -> ConnectorJob:  # fmt: skip
+    *,
+    kind: str,
+    reference: str = "",
+    options: Mapping[str, Any] | None = None,
+    actor: User | None = None,
+    owning_team: Team | None = None,
+) -> ConnectorJob:
     """Create a job and run it in a Celery task once the transaction commits."""
     if kind == ConnectorJob.Kind.IMPORT:
         _hub_reference(reference)  # refuse a bad reference now, not in the worker
     job = ConnectorJob.objects.create(
-        kind=kind, reference=reference, options=dict(options or {}),
+        kind=kind,
+        reference=reference,
+        options=dict(options or {}),
         created_by=actor if actor is not None and actor.is_authenticated else None,
         owning_team=owning_team,
         unit="bytes" if kind == ConnectorJob.Kind.DOWNLOAD else "models",
-    )  # fmt: skip
+    )
 
     def enqueue() -> None:
         from .tasks import run_job_task
@@ -199,13 +207,18 @@ def run_job(*, job_id: int) -> ConnectorJob:
         _update(job, status=ConnectorJob.Status.QUEUED, message=f"Waiting to retry: {exc.detail}")
         raise
     except HubgateError as exc:
-        _update(job, status=ConnectorJob.Status.FAILED, message=exc.detail,
-                finished_at=timezone.now())  # fmt: skip
+        _update(
+            job, status=ConnectorJob.Status.FAILED, message=exc.detail, finished_at=timezone.now()
+        )
         return job
     except Exception as exc:
         logger.exception("connector job %s failed", job.pk)
-        _update(job, status=ConnectorJob.Status.FAILED, finished_at=timezone.now(),
-                message=f"Unexpected error: {type(exc).__name__}: {exc}"[:2000])  # fmt: skip
+        _update(
+            job,
+            status=ConnectorJob.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"Unexpected error: {type(exc).__name__}: {exc}"[:2000],
+        )
         raise
     status = ConnectorJob.Status.PARTIAL if job.failed else ConnectorJob.Status.SUCCEEDED
     _update(job, status=status, message=message, finished_at=timezone.now())
@@ -223,9 +236,12 @@ def _run(job: ConnectorJob) -> str:
     options = job.options or {}
     if job.kind == ConnectorJob.Kind.IMPORT:
         outcome = import_model(
-            reference=job.reference, actor=job.created_by, owning_team=job.owning_team,
-            track=options.get("track", True), job=job,
-        )  # fmt: skip
+            reference=job.reference,
+            actor=job.created_by,
+            owning_team=job.owning_team,
+            track=options.get("track", True),
+            job=job,
+        )
         message = outcome.summary()
         if options.get("download"):
             files = download_version_files(version=outcome.download_version, job=job)
@@ -233,9 +249,12 @@ def _run(job: ConnectorJob) -> str:
         return message
     if job.kind == ConnectorJob.Kind.LISTING:
         report = import_listing(
-            params=options.get("params") or {}, limit=options.get("limit"),
-            track=options.get("track", False), job=job, actor=job.created_by,
-        )  # fmt: skip
+            params=options.get("params") or {},
+            limit=options.get("limit"),
+            track=options.get("track", False),
+            job=job,
+            actor=job.created_by,
+        )
         return report.summary()
     if job.kind == ConnectorJob.Kind.SYNC:
         return sync_tracked(job=job).summary()
@@ -305,10 +324,14 @@ def _resolve(ref: Reference, hub: CivitaiClient) -> tuple[int, int | None]:
 
 
 def import_model(
-    *, reference: str, actor: User | None = None, owning_team: Team | None = None,
+    *,
+    reference: str,
+    actor: User | None = None,
+    owning_team: Team | None = None,
     track: bool = True,
-    client: CivitaiClient | None = None, job: ConnectorJob | None = None,
-) -> ImportOutcome:  # fmt: skip
+    client: CivitaiClient | None = None,
+    job: ConnectorJob | None = None,
+) -> ImportOutcome:
     """Import (or update) the model a reference names — id, URL, AIR or file hash.
 
     Idempotent: a second import updates the same rows. New versions arrive as drafts. With
@@ -341,29 +364,47 @@ def import_model(
         if track:
             _track(model, mode=document.get("mode") or "", actor=actor, synced_at=synced_at)
         record(
-            action="connector.model_imported", obj=model, actor=actor,
-            after={"hub": Hub.CIVITAI, "external_id": model.external_id, "reference": reference,
-                   "created": result.created, "versions_created": result.versions_created,
-                   "tracked": track},
-        )  # fmt: skip
+            action="connector.model_imported",
+            obj=model,
+            actor=actor,
+            after={
+                "hub": Hub.CIVITAI,
+                "external_id": model.external_id,
+                "reference": reference,
+                "created": result.created,
+                "versions_created": result.versions_created,
+                "tracked": track,
+            },
+        )
     _update(job, done=1, model=model)
     return ImportOutcome(
-        model=model, created=result.created, versions_created=result.versions_created,
-        versions_updated=result.versions_updated, download_version=version,
-    )  # fmt: skip
+        model=model,
+        created=result.created,
+        versions_created=result.versions_created,
+        versions_updated=result.versions_updated,
+        download_version=version,
+    )
 
 
 def _track(model: Model, *, mode: str, actor: User | None, synced_at: datetime) -> TrackedModel:
     tracked, created = TrackedModel.objects.get_or_create(
-        hub=Hub.CIVITAI, external_id=model.external_id,
-        defaults={"model": model, "added_by": actor if _is_user(actor) else None,
-                  "hub_mode": mode, "last_synced_at": synced_at},
-    )  # fmt: skip
+        hub=Hub.CIVITAI,
+        external_id=model.external_id,
+        defaults={
+            "model": model,
+            "added_by": actor if _is_user(actor) else None,
+            "hub_mode": mode,
+            "last_synced_at": synced_at,
+        },
+    )
     if not created:
         TrackedModel.objects.filter(pk=tracked.pk).update(
-            active=True, hub_mode=mode, last_synced_at=synced_at, last_error="",
+            active=True,
+            hub_mode=mode,
+            last_synced_at=synced_at,
+            last_error="",
             removed_from_hub=False,
-        )  # fmt: skip
+        )
     return tracked
 
 
@@ -382,15 +423,22 @@ class ListingReport:
 
     def summary(self) -> str:
         stopped = "; stopped at its time limit" if self.stopped_early else ""
-        return (f"{self.imported} model(s) imported ({self.created} new) from {self.pages} "
-                f"page(s); {self.failed} refused{stopped}")  # fmt: skip
+        return (
+            f"{self.imported} model(s) imported ({self.created} new) from {self.pages} "
+            f"page(s); {self.failed} refused{stopped}"
+        )
 
 
 def import_listing(
-    *, params: Mapping[str, Any], limit: int | None = None, track: bool = False,
-    client: CivitaiClient | None = None, job: ConnectorJob | None = None, actor: User | None = None,
+    *,
+    params: Mapping[str, Any],
+    limit: int | None = None,
+    track: bool = False,
+    client: CivitaiClient | None = None,
+    job: ConnectorJob | None = None,
+    actor: User | None = None,
     max_seconds: float | None = None,
-) -> ListingReport:  # fmt: skip
+) -> ListingReport:
     """Import every model of a ``/api/v1/models`` listing (e.g. ``types=LORA``), page by page.
 
     Each model is its own transaction: a document the validator refuses is counted and
@@ -420,8 +468,9 @@ def import_listing(
             if track and written.results:
                 with transaction.atomic():
                     for result in written.results:
-                        _track(result.model, mode=result.model.mode, actor=actor,
-                               synced_at=synced_at)  # fmt: skip
+                        _track(
+                            result.model, mode=result.model.mode, actor=actor, synced_at=synced_at
+                        )
             _update(job, done=report.imported + report.failed)
             if limit is not None and report.imported + report.failed >= limit:
                 break
@@ -429,10 +478,19 @@ def import_listing(
                 report.stopped_early = True
                 break
     with transaction.atomic():
-        record(action="connector.listing_imported", actor=actor, object_type="connectors.listing",
-               object_id=str(job.pk if job else ""), object_repr=f"CivitAI listing {dict(params)}",
-               after={"params": dict(params), "imported": report.imported,
-                      "created": report.created, "failed": report.failed})  # fmt: skip
+        record(
+            action="connector.listing_imported",
+            actor=actor,
+            object_type="connectors.listing",
+            object_id=str(job.pk if job else ""),
+            object_repr=f"CivitAI listing {dict(params)}",
+            after={
+                "params": dict(params),
+                "imported": report.imported,
+                "created": report.created,
+                "failed": report.failed,
+            },
+        )
     return report
 
 
@@ -448,8 +506,10 @@ class SyncReport:
 
     def summary(self) -> str:
         flagged = f"; flagged to admins: {', '.join(self.flagged)}" if self.flagged else ""
-        return (f"{self.synced} tracked model(s) synced, {self.versions_created} new "
-                f"version(s) as drafts, {self.failed} failed{flagged}")  # fmt: skip
+        return (
+            f"{self.synced} tracked model(s) synced, {self.versions_created} new "
+            f"version(s) as drafts, {self.failed} failed{flagged}"
+        )
 
 
 def sync_tracked(
@@ -533,16 +593,23 @@ def _sync_many(
                 continue
             result = next(results)
             mode = document.get("mode") or ""
-            newly_taken_down = (mode == ModelMode.TAKEN_DOWN
-                                and entry.hub_mode != ModelMode.TAKEN_DOWN)  # fmt: skip
+            newly_taken_down = (
+                mode == ModelMode.TAKEN_DOWN and entry.hub_mode != ModelMode.TAKEN_DOWN
+            )
             if newly_taken_down:
                 entry.flagged_at = now
-                _flag(entry, event="model.taken_down",
-                      reason="The creator or CivitAI took this model down on the hub.")  # fmt: skip
+                _flag(
+                    entry,
+                    event="model.taken_down",
+                    reason="The creator or CivitAI took this model down on the hub.",
+                )
                 report.flagged.append(f"{entry.model.name} (taken down)")
             if result.versions_created:
-                discovered = {"external_id": entry.external_id, "state": "draft",
-                              "versions_created": result.versions_created}  # fmt: skip
+                discovered = {
+                    "external_id": entry.external_id,
+                    "state": "draft",
+                    "versions_created": result.versions_created,
+                }
                 record(action="connector.versions_discovered", obj=result.model, after=discovered)
             entry.hub_mode, entry.last_synced_at, entry.last_error = mode, now, ""
             entry.removed_from_hub = False
@@ -562,15 +629,19 @@ def _flag_removed(entry: TrackedModel) -> None:
         TrackedModel.objects.filter(pk=entry.pk).update(
             removed_from_hub=True, flagged_at=timezone.now(), last_synced_at=timezone.now()
         )
-        _flag(entry, event="model.removed_from_hub",
-              reason="The model is gone from the hub (404).")  # fmt: skip
+        _flag(entry, event="model.removed_from_hub", reason="The model is gone from the hub (404).")
 
 
 def _flag(entry: TrackedModel, *, event: str, reason: str) -> None:
     """Tell the admins (audit entry, event, e-mail) — inside the caller's transaction."""
     model = entry.model
-    subject = {"model_id": model.pk, "model": model.name, "hub": entry.hub,
-               "external_id": entry.external_id, "reason": reason}  # fmt: skip
+    subject = {
+        "model_id": model.pk,
+        "model": model.name,
+        "hub": entry.hub,
+        "external_id": entry.external_id,
+        "reason": reason,
+    }
     record(action=f"connector.{event}", obj=model, after=subject)
     admins = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
     emit(event=event, subject=subject, recipients=admins)
@@ -616,9 +687,12 @@ def download_slot(*, limit: int | None = None, wait_seconds: float = 0.0) -> Ite
 
 
 def download_file(
-    *, file: ModelFile, client: CivitaiClient | None = None, job: ConnectorJob | None = None,
+    *,
+    file: ModelFile,
+    client: CivitaiClient | None = None,
+    job: ConnectorJob | None = None,
     wait_seconds: float = 0.0,
-) -> ModelFile:  # fmt: skip
+) -> ModelFile:
     """Store one hub file through ingest: streamed, resumed with Range after a cut, verified
     against the hub's published hashes (a mismatch stores nothing). Already stored: no-op."""
     if file.blob_id:
@@ -626,8 +700,10 @@ def download_file(
     if file.hub != Hub.CIVITAI or not file.download_url:
         raise HubError(f"{file.name} has no CivitAI download URL")
     if not file.hashes:
-        raise HubError(f"CivitAI published no hash for {file.name}; Hubgate does not store "
-                       "bytes it cannot verify.")  # fmt: skip
+        raise HubError(
+            f"CivitAI published no hash for {file.name}; Hubgate does not store "
+            "bytes it cannot verify."
+        )
     size = file.size_kb * 1024
     expected_size = int(size) if size.is_integer() and size > 0 else None
     with download_slot(wait_seconds=wait_seconds), _client(client) as hub, _watched():
@@ -641,10 +717,11 @@ def download_file(
                 _update(job, done=base + received)
 
         chunks = hub.stream_download(
-            hub.download_path(file.download_url), expected_size=expected_size,
+            hub.download_path(file.download_url),
+            expected_size=expected_size,
             max_size=settings.HUBGATE_MAX_UPLOAD_BYTES,
             on_progress=progress if job is not None else None,
-        )  # fmt: skip
+        )
         stored = ingest_for_file(file=file, chunks=chunks)
     if job is not None:
         _update(job, done=base + file.size_bytes)
@@ -653,9 +730,12 @@ def download_file(
 
 
 def download_version_files(
-    *, version: ModelVersion, client: CivitaiClient | None = None,
-    job: ConnectorJob | None = None, wait_seconds: float = 0.0,
-) -> list[ModelFile]:  # fmt: skip
+    *,
+    version: ModelVersion,
+    client: CivitaiClient | None = None,
+    job: ConnectorJob | None = None,
+    wait_seconds: float = 0.0,
+) -> list[ModelFile]:
     """Store every not-yet-stored file of ``version`` (one download slot at a time)."""
     files = list(version.files.filter(blob__isnull=True).order_by("-primary", "pk"))
     _update(job, total=sum(f.size_bytes for f in files), done=0, unit="bytes")

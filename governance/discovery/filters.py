@@ -135,10 +135,11 @@ def filter_documents(documents: QuerySet, request: SearchRequest) -> QuerySet:
     # SQLite: instr() on the space-padded keys (case-sensitive, unlike SQLite's LIKE).
     padded = Concat(Value(" "), F("filter_keys"), Value(" "), output_field=TextField())
     positions = {
-        f"filter_key_{n}": Func(padded, Value(f" {each} "), function="INSTR",
-                                output_field=IntegerField())
+        f"filter_key_{n}": Func(
+            padded, Value(f" {each} "), function="INSTR", output_field=IntegerField()
+        )
         for n, each in enumerate([*every, *(k for group in one_of for k in group)])
-    }  # fmt: skip
+    }
     documents = documents.alias(**positions)
     names = iter(positions)
     for _ in every:

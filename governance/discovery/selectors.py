@@ -222,9 +222,14 @@ def filter_models(
 def has_filters(request: SearchRequest) -> bool:
     """Whether the search narrows by anything besides its words."""
     return bool(
-        request.types or request.base_models or request.tags or request.commercial_use
-        or request.states or request.team or request.max_nsfw_level is not None
-    )  # fmt: skip
+        request.types
+        or request.base_models
+        or request.tags
+        or request.commercial_use
+        or request.states
+        or request.team
+        or request.max_nsfw_level is not None
+    )
 
 
 def _validate_matches(value: Any) -> list[SearchMatch]:

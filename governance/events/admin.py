@@ -85,9 +85,16 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     """Deliveries are a record: readable here, sent again only as a new delivery."""
 
     list_display = [
-        "delivery_id", "event", "webhook", "status", "attempts", "last_status_code",
-        "created_at", "next_attempt_at", "delivered_at",
-    ]  # fmt: skip
+        "delivery_id",
+        "event",
+        "webhook",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    ]
     list_filter = ["status", "event", "webhook"]
     search_fields = ["delivery_id", "event"]
     list_select_related = ["webhook"]

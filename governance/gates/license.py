@@ -29,17 +29,26 @@ def license_gate(version: ModelVersion, intended_use: str | None, now: datetime)
         return []
     profile = IntendedUse.objects.filter(slug=intended_use).select_related("team").first()
     if profile is None:
-        return [GateItem(GATE, "failed", f"There is no intended-use profile {intended_use!r}; "
-                         "the license cannot be checked.")]  # fmt: skip
+        return [
+            GateItem(
+                GATE,
+                "failed",
+                f"There is no intended-use profile {intended_use!r}; "
+                "the license cannot be checked.",
+            )
+        ]
     status = selectors.license_verdict(version=version, profile=profile, at=now)
     outcome = status.outcome
     if outcome.verdict is LicenseVerdict.NEEDS_REVIEW and status.decision is not None:
         decision = status.decision
-        return [GateItem(
-            GATE, "waived" if status.passes else "failed",
-            f"License for {profile.slug}: {status.summary()}",
-            expires_at=decision.expires_at.isoformat(),
-        )]  # fmt: skip
+        return [
+            GateItem(
+                GATE,
+                "waived" if status.passes else "failed",
+                f"License for {profile.slug}: {status.summary()}",
+                expires_at=decision.expires_at.isoformat(),
+            )
+        ]
     if outcome.verdict is LicenseVerdict.COMPLIANT:
         licenses = ", ".join(f"{r.name} v{r.version}" for r in outcome.terms.licenses)
         return [GateItem(GATE, "passed", f"License compliant for {profile.slug} ({licenses}).")]
@@ -52,13 +61,21 @@ def license_gate(version: ModelVersion, intended_use: str | None, now: datetime)
             if reason.verdict is LicenseVerdict.NON_COMPLIANT
             else ("Needs legal review")
         )
-        items.append(GateItem(
-            GATE, "failed", f"{prefix} for {profile.slug}: {label} — {reason.message} "
-            f"[{reason.source} {reason.clause}]".replace("  ", " "),
-        ))  # fmt: skip
+        items.append(
+            GateItem(
+                GATE,
+                "failed",
+                f"{prefix} for {profile.slug}: {label} — {reason.message} "
+                f"[{reason.source} {reason.clause}]".replace("  ", " "),
+            )
+        )
     if outcome.verdict is LicenseVerdict.NEEDS_REVIEW:
-        items.append(GateItem(
-            GATE, "failed", f"A legal reviewer can record a license decision for {profile.slug} "
-            "(POST /api/license-decisions/).",
-        ))  # fmt: skip
+        items.append(
+            GateItem(
+                GATE,
+                "failed",
+                f"A legal reviewer can record a license decision for {profile.slug} "
+                "(POST /api/license-decisions/).",
+            )
+        )
     return items

@@ -12,12 +12,16 @@ class GateRun(models.Model):
         FAILED = "failed"  # a finding, scan error or license verdict blocks approval
         QUARANTINED = "quarantined"  # a file is quarantined: the version can never be approved
 
-    version = models.ForeignKey("catalog.ModelVersion", on_delete=models.CASCADE,
-                                related_name="gate_runs")  # fmt: skip
+    version = models.ForeignKey(
+        "catalog.ModelVersion", on_delete=models.CASCADE, related_name="gate_runs"
+    )
     request = models.ForeignKey(
-        "approvals.ModelRequest", on_delete=models.CASCADE, null=True, blank=True,
+        "approvals.ModelRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="gate_runs",
-    )  # fmt: skip
+    )
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     items = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)

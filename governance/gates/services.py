@@ -88,45 +88,76 @@ def files_and_scans(version: ModelVersion, intended_use: str | None, now: dateti
     for file in files:
         blob = file.blob
         if blob is None:
-            items.append(GateItem("files", "failed", f"{file.name} has not been downloaded or "
-                                  "uploaded into Hubgate yet.", file_id=file.pk))  # fmt: skip
+            items.append(
+                GateItem(
+                    "files",
+                    "failed",
+                    f"{file.name} has not been downloaded or uploaded into Hubgate yet.",
+                    file_id=file.pk,
+                )
+            )
             continue
         scan = blob.current_scan
         if scan is None or scan.status in (FileScan.Status.QUEUED, FileScan.Status.RUNNING):
-            items.append(GateItem("scan", "pending", f"{file.name} is being scanned.",
-                                  file_id=file.pk))  # fmt: skip
+            items.append(
+                GateItem("scan", "pending", f"{file.name} is being scanned.", file_id=file.pk)
+            )
             continue
         if scan.verdict == Verdict.QUARANTINED:
-            items.append(GateItem("scan", "quarantined", f"{file.name} is quarantined: a "
-                                  "scanner found something critical.", file_id=file.pk,
-                                  severity=Severity.CRITICAL.value))  # fmt: skip
+            items.append(
+                GateItem(
+                    "scan",
+                    "quarantined",
+                    f"{file.name} is quarantined: a scanner found something critical.",
+                    file_id=file.pk,
+                    severity=Severity.CRITICAL.value,
+                )
+            )
             continue
         if scan.verdict == Verdict.ERROR:
-            items.append(GateItem("scan", "failed", f"The scan of {file.name} failed "
-                                  f"({scan.error or 'unknown error'}); re-scan it.",
-                                  file_id=file.pk))  # fmt: skip
+            items.append(
+                GateItem(
+                    "scan",
+                    "failed",
+                    f"The scan of {file.name} failed "
+                    f"({scan.error or 'unknown error'}); re-scan it.",
+                    file_id=file.pk,
+                )
+            )
             continue
         blocking = blocking_of.get(scan.pk, [])
         for finding in blocking:
             key = (blob.sha256, finding.scanner, finding.code, finding.member)
             waiver = waivers.get(key)
             if waiver is not None:
-                items.append(GateItem(
-                    "scan", "waived", f"{finding.code} in {file.name} is waived by "
-                    f"{waiver.granted_by} until {waiver.expires_at:%Y-%m-%d}: "
-                    f"{waiver.justification}", file_id=file.pk, finding_id=finding.pk,
-                    waiver_id=waiver.pk, severity=finding.severity,
-                    expires_at=waiver.expires_at.isoformat(),
-                ))  # fmt: skip
+                items.append(
+                    GateItem(
+                        "scan",
+                        "waived",
+                        f"{finding.code} in {file.name} is waived by "
+                        f"{waiver.granted_by} until {waiver.expires_at:%Y-%m-%d}: "
+                        f"{waiver.justification}",
+                        file_id=file.pk,
+                        finding_id=finding.pk,
+                        waiver_id=waiver.pk,
+                        severity=finding.severity,
+                        expires_at=waiver.expires_at.isoformat(),
+                    )
+                )
             else:
-                items.append(GateItem(
-                    "scan", "failed", f"[{finding.severity}] {finding.code} in {file.name}: "
-                    f"{finding.message}", file_id=file.pk, finding_id=finding.pk,
-                    severity=finding.severity, waivable=True,
-                ))  # fmt: skip
+                items.append(
+                    GateItem(
+                        "scan",
+                        "failed",
+                        f"[{finding.severity}] {finding.code} in {file.name}: {finding.message}",
+                        file_id=file.pk,
+                        finding_id=finding.pk,
+                        severity=finding.severity,
+                        waivable=True,
+                    )
+                )
         if not blocking:
-            items.append(GateItem("scan", "passed", f"{file.name} scanned clean.",
-                                  file_id=file.pk))  # fmt: skip
+            items.append(GateItem("scan", "passed", f"{file.name} scanned clean.", file_id=file.pk))
     return items
 
 
@@ -144,6 +175,8 @@ def evaluate_gates(
 
 def record_gate_run(*, version: ModelVersion, report: GateReport, request=None) -> GateRun:
     return GateRun.objects.create(
-        version=version, request=request, outcome=report.outcome,
+        version=version,
+        request=request,
+        outcome=report.outcome,
         items=[asdict(item) for item in report.items],
-    )  # fmt: skip
+    )

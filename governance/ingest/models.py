@@ -84,9 +84,10 @@ class UploadSession(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(offset__lte=models.F("size")),
-                                   name="upload_offset_within_size"),
-        ]  # fmt: skip
+            models.CheckConstraint(
+                condition=models.Q(offset__lte=models.F("size")), name="upload_offset_within_size"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.offset}/{self.size})"

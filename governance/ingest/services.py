@@ -66,9 +66,11 @@ def verify_hashes(hashes: Hashes, expected: Mapping[str, str]) -> None:
         names = ", ".join(sorted(wrong))
         raise HashMismatch(
             f"The received bytes do not match the published {names}; nothing was stored.",
-            errors={name: [f"expected {v['expected']}, got {v['actual'] or 'none'}"]
-                    for name, v in wrong.items()},
-        )  # fmt: skip
+            errors={
+                name: [f"expected {v['expected']}, got {v['actual'] or 'none'}"]
+                for name, v in wrong.items()
+            },
+        )
 
 
 def ingest_chunks(
@@ -138,9 +140,14 @@ def _finish(
 
 
 def attach_blob(
-    *, version: ModelVersion, blob: Blob, name: str, primary: bool | None = None,
-    file_type: str = ModelFile.FileType.MODEL, declared_format: str = "",
-) -> ModelFile:  # fmt: skip
+    *,
+    version: ModelVersion,
+    blob: Blob,
+    name: str,
+    primary: bool | None = None,
+    file_type: str = ModelFile.FileType.MODEL,
+    declared_format: str = "",
+) -> ModelFile:
     """Make ``blob`` a file of ``version`` (the file known by the same SHA256, or a new one)."""
     with transaction.atomic():
         ModelVersion.objects.select_for_update().get(pk=version.pk)
@@ -153,9 +160,13 @@ def attach_blob(
             if is_primary:
                 version.files.filter(primary=True).update(primary=False)
             file = ModelFile(
-                version=version, name=name, type=file_type, primary=is_primary, hub=Hub.UPLOAD,
+                version=version,
+                name=name,
+                type=file_type,
+                primary=is_primary,
+                hub=Hub.UPLOAD,
                 format=declared_format,
-            )  # fmt: skip
+            )
         elif file.blob_id and file.blob_id != blob.pk:
             raise Conflict(f"{file.name} is already stored with other bytes")
         changed = file.blob_id != blob.pk
@@ -267,9 +278,14 @@ def _check_quotas(
 
 
 def start_upload(
-    *, user: User, filename: str, size: int, expected_hashes: Mapping[str, str] | None = None,
-    version: ModelVersion | None = None, declared_format: str = "",
-) -> UploadSession:  # fmt: skip
+    *,
+    user: User,
+    filename: str,
+    size: int,
+    expected_hashes: Mapping[str, str] | None = None,
+    version: ModelVersion | None = None,
+    declared_format: str = "",
+) -> UploadSession:
     """Open a resumable upload of ``size`` bytes (to be attached to ``version`` if given).
 
     Refused with QuotaExceeded when the upload would pass the user's or the owning team's

@@ -28,17 +28,29 @@ class LicenseForm(forms.ModelForm):
         required=False, max_length=500, assume_scheme="https", validators=[validate_http_url]
     )
     change_note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why the terms change (kept with the new version and in the audit log).",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = License
         fields = [
-            "key", "name", "spdx_id", "url", "summary", "grant_clause", "terms",
-            "use_restrictions", "revenue_limit_usd", "revenue_clause", "excluded_territories",
-            "territory_clause", "notice", "sources",
-        ]  # fmt: skip
+            "key",
+            "name",
+            "spdx_id",
+            "url",
+            "summary",
+            "grant_clause",
+            "terms",
+            "use_restrictions",
+            "revenue_limit_usd",
+            "revenue_clause",
+            "excluded_territories",
+            "territory_clause",
+            "notice",
+            "sources",
+        ]
 
     def clean_terms(self):
         try:
@@ -130,9 +142,11 @@ class DeclaredLicenseAdmin(admin.ModelAdmin):
 
 class IntendedUseForm(forms.ModelForm):
     needs = forms.MultipleChoiceField(
-        choices=TERM_CHOICES, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=TERM_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="The rights this use depends on.",
-    )  # fmt: skip
+    )
     territories = forms.CharField(
         required=False, help_text='Comma-separated codes where the use happens: "US, EU".'
     )
@@ -140,9 +154,15 @@ class IntendedUseForm(forms.ModelForm):
     class Meta:
         model = IntendedUse
         fields = [
-            "slug", "name", "description", "team", "needs", "accepts_use_restrictions",
-            "territories", "active",
-        ]  # fmt: skip
+            "slug",
+            "name",
+            "description",
+            "team",
+            "needs",
+            "accepts_use_restrictions",
+            "territories",
+            "active",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -166,11 +186,16 @@ class IntendedUseAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         saved = services.save_intended_use(
-            slug=obj.slug, actor=request.user, name=obj.name, description=obj.description,
-            team=obj.team, needs=form.cleaned_data["needs"],
+            slug=obj.slug,
+            actor=request.user,
+            name=obj.name,
+            description=obj.description,
+            team=obj.team,
+            needs=form.cleaned_data["needs"],
             accepts_use_restrictions=obj.accepts_use_restrictions,
-            territories=form.cleaned_data["territories"], active=obj.active,
-        )  # fmt: skip
+            territories=form.cleaned_data["territories"],
+            active=obj.active,
+        )
         obj.pk = saved.pk
 
     def has_delete_permission(self, request, obj=None) -> bool:

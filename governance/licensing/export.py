@@ -12,11 +12,27 @@ from collections.abc import Iterator
 from typing import Any
 
 REPORT_COLUMNS = [
-    "team", "request_id", "request_state", "version_id", "version_state", "model", "version",
-    "model_type", "base_model", "hub", "licenses", "intended_use", "verdict",
-    "evaluated_verdict", "decision", "violation", "requires_credit", "obligations", "reasons",
+    "team",
+    "request_id",
+    "request_state",
+    "version_id",
+    "version_state",
+    "model",
+    "version",
+    "model_type",
+    "base_model",
+    "hub",
+    "licenses",
+    "intended_use",
+    "verdict",
+    "evaluated_verdict",
+    "decision",
+    "violation",
+    "requires_credit",
+    "obligations",
+    "reasons",
     "source_url",
-]  # fmt: skip
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -27,9 +27,11 @@ class License(models.Model):
     """One license, with its current machine-readable terms."""
 
     key = models.CharField(
-        max_length=80, unique=True, validators=[LICENSE_KEY],
+        max_length=80,
+        unique=True,
+        validators=[LICENSE_KEY],
         help_text='Hubgate\'s stable key: lower case, digits, "." "-" "+" (like "apache-2.0").',
-    )  # fmt: skip
+    )
     name = models.CharField(max_length=200)
     spdx_id = models.CharField(
         "SPDX id", max_length=80, blank=True, help_text="Empty when SPDX lists no identifier."
@@ -86,9 +88,12 @@ class LicenseRevision(models.Model):
     version = models.PositiveIntegerField()
     snapshot = models.JSONField(help_text="Every term field at this version.")
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -107,9 +112,13 @@ class BaseModelLicense(models.Model):
 
     base_model = models.CharField(max_length=64, unique=True)
     license = models.ForeignKey(
-        License, on_delete=models.PROTECT, null=True, blank=True, related_name="base_models",
+        License,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="base_models",
         help_text="Empty: no single license is known, every version on it needs legal review.",
-    )  # fmt: skip
+    )
     note = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,9 +152,13 @@ class IntendedUse(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     team = models.ForeignKey(
-        "accounts.Team", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="intended_uses", help_text="Empty: a company-wide profile.",
-    )  # fmt: skip
+        "accounts.Team",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="intended_uses",
+        help_text="Empty: a company-wide profile.",
+    )
     needs = models.JSONField(
         default=list, blank=True, help_text="The rights this use depends on (license terms)."
     )
@@ -199,19 +212,23 @@ class LicenseDecision(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     expiry_processed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-decided_at", "-id"]
         indexes = [
             models.Index(
-                fields=["version", "intended_use"], condition=Q(revoked_at__isnull=True),
+                fields=["version", "intended_use"],
+                condition=Q(revoked_at__isnull=True),
                 name="live_license_decisions",
             )
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()}: {self.version} for {self.intended_use}"

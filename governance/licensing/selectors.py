@@ -67,9 +67,11 @@ def effective_terms_for(version: ModelVersion) -> EffectiveTerms:
         DeclaredLicense.objects.select_related("license").filter(model_id=model.pk).first()
     )
     has_declared = declared_row is not None
-    mapping = BaseModelLicense.objects.select_related("license").filter(
-        base_model=version.base_model
-    ).first()  # fmt: skip
+    mapping = (
+        BaseModelLicense.objects.select_related("license")
+        .filter(base_model=version.base_model)
+        .first()
+    )
     base = None
     if mapping is None:
         unknown.append(
@@ -115,8 +117,14 @@ class PluginReason:
 
     def as_dict(self) -> dict[str, str]:
         r = self.reason
-        return {"plugin": self.plugin, "verdict": r.verdict.value, "term": r.term,
-                "clause": r.clause, "message": r.message, "source": r.source}  # fmt: skip
+        return {
+            "plugin": self.plugin,
+            "verdict": r.verdict.value,
+            "term": r.term,
+            "clause": r.clause,
+            "message": r.message,
+            "source": r.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -148,21 +156,35 @@ def evaluate(terms: EffectiveTerms, profile: IntendedUseProfile) -> LicenseOutco
     for result in results:
         if not result.ok:
             verdicts.append(LicenseVerdict.NEEDS_REVIEW)
-            reasons.append(PluginReason(result.plugin, LicenseReason(
-                LicenseVerdict.NEEDS_REVIEW, "evaluator", "—",
-                f"The license evaluator {result.plugin!r} failed ({result.error}); "
-                "its answer is missing, so a lawyer must decide.",
-            )))  # fmt: skip
+            reasons.append(
+                PluginReason(
+                    result.plugin,
+                    LicenseReason(
+                        LicenseVerdict.NEEDS_REVIEW,
+                        "evaluator",
+                        "—",
+                        f"The license evaluator {result.plugin!r} failed ({result.error}); "
+                        "its answer is missing, so a lawyer must decide.",
+                    ),
+                )
+            )
             continue
         evaluation: LicenseEvaluation = result.value
         verdicts.append(evaluation.verdict)
         reasons.extend(PluginReason(result.plugin, r) for r in evaluation.reasons)
     if not verdicts:
         verdicts.append(LicenseVerdict.NEEDS_REVIEW)
-        reasons.append(PluginReason("hubgate", LicenseReason(
-            LicenseVerdict.NEEDS_REVIEW, "evaluator", "—",
-            "No license evaluator plugin answered; nothing may be called compliant.",
-        )))  # fmt: skip
+        reasons.append(
+            PluginReason(
+                "hubgate",
+                LicenseReason(
+                    LicenseVerdict.NEEDS_REVIEW,
+                    "evaluator",
+                    "—",
+                    "No license evaluator plugin answered; nothing may be called compliant.",
+                ),
+            )
+        )
     verdict = max(verdicts, key=lambda v: v.rank)
     return LicenseOutcome(verdict, tuple(reasons), terms, profile, fingerprint(terms, profile))
 
@@ -192,8 +214,10 @@ class LicenseStatus:
         """One line: the verdict and the first reason that decided it."""
         if self.decision is not None and self.outcome.verdict is LicenseVerdict.NEEDS_REVIEW:
             d = self.decision
-            return (f"{self.verdict.value} by legal decision #{d.pk} ({d.decided_by}, until "
-                    f"{d.expires_at:%Y-%m-%d}): {d.justification}")  # fmt: skip
+            return (
+                f"{self.verdict.value} by legal decision #{d.pk} ({d.decided_by}, until "
+                f"{d.expires_at:%Y-%m-%d}): {d.justification}"
+            )
         blocking = self.outcome.blocking()
         if blocking:
             r = blocking[0].reason
@@ -208,17 +232,29 @@ class LicenseStatus:
             "evaluated_verdict": self.outcome.verdict.value,
             "intended_use": self.profile.slug,
             "reasons": [r.as_dict() for r in self.outcome.reasons],
-            "decision": None if d is None else {
-                "id": d.pk, "outcome": d.outcome, "decided_by": d.decided_by.get_username(),
-                "justification": d.justification, "expires_at": d.expires_at.isoformat(),
+            "decision": None
+            if d is None
+            else {
+                "id": d.pk,
+                "outcome": d.outcome,
+                "decided_by": d.decided_by.get_username(),
+                "justification": d.justification,
+                "expires_at": d.expires_at.isoformat(),
             },
             "licenses": [
-                {"key": r.key, "name": r.name, "spdx_id": r.spdx_id, "version": r.version,
-                 "role": r.role, "url": r.url} for r in self.outcome.terms.licenses
+                {
+                    "key": r.key,
+                    "name": r.name,
+                    "spdx_id": r.spdx_id,
+                    "version": r.version,
+                    "role": r.role,
+                    "url": r.url,
+                }
+                for r in self.outcome.terms.licenses
             ],
             "terms": terms_as_dict(self.outcome.terms),
             "basis": self.outcome.basis,
-        }  # fmt: skip
+        }
 
 
 def reason_text(reason: LicenseReason) -> str:
@@ -230,8 +266,13 @@ def reason_text(reason: LicenseReason) -> str:
 def terms_as_dict(terms: EffectiveTerms) -> dict[str, Any]:
     return {
         "terms": {
-            name: {"permission": t.permission.value, "source": t.source, "clause": t.clause,
-                   "note": t.note, "conditions": list(t.conditions)}
+            name: {
+                "permission": t.permission.value,
+                "source": t.source,
+                "clause": t.clause,
+                "note": t.note,
+                "conditions": list(t.conditions),
+            }
             for name, t in terms.terms.items()
         },
         "use_restrictions": [
@@ -242,7 +283,7 @@ def terms_as_dict(terms: EffectiveTerms) -> dict[str, Any]:
         "excluded_territories": list(terms.excluded_territories),
         "territory_clause": terms.territory_clause,
         "unknown": list(terms.unknown),
-    }  # fmt: skip
+    }
 
 
 def live_decisions(version: ModelVersion, profile: IntendedUse, at: datetime):

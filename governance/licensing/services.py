@@ -71,8 +71,10 @@ def _clean_license_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     if "excluded_territories" in clean:
         territories = clean["excluded_territories"] or []
         if not isinstance(territories, list) or not all(isinstance(t, str) for t in territories):
-            raise ValidationFailed("excluded_territories must be a list of codes",
-                                   errors={"excluded_territories": ["list of codes"]})  # fmt: skip
+            raise ValidationFailed(
+                "excluded_territories must be a list of codes",
+                errors={"excluded_territories": ["list of codes"]},
+            )
         clean["excluded_territories"] = sorted({t.strip().upper() for t in territories})
     return clean
 
@@ -90,8 +92,9 @@ def create_license(*, key: str, actor: User | None, note: str = "", **values: An
         if License.objects.filter(key=key).exists():
             raise Conflict(f"A license with key {key!r} exists already.")
         lic = License.objects.create(key=key, **clean)
-        LicenseRevision.objects.create(license=lic, version=1, snapshot=snapshot_license(lic),
-                                       changed_by=actor, note=note)  # fmt: skip
+        LicenseRevision.objects.create(
+            license=lic, version=1, snapshot=snapshot_license(lic), changed_by=actor, note=note
+        )
         record(action="license.created", obj=lic, actor=actor, after=snapshot_license(lic))
     return lic
 
@@ -113,18 +116,29 @@ def update_license(
         lic.version += 1
         lic.save()
         after = snapshot_license(lic)
-        LicenseRevision.objects.create(license=lic, version=lic.version, snapshot=after,
-                                       changed_by=actor, note=note)  # fmt: skip
+        LicenseRevision.objects.create(
+            license=lic, version=lic.version, snapshot=after, changed_by=actor, note=note
+        )
         record(
-            action="license.changed", obj=lic, actor=actor,
+            action="license.changed",
+            obj=lic,
+            actor=actor,
             before={f: before[f] for f in changed} | {"version": before["version"]},
             after={f: after[f] for f in changed} | {"version": lic.version, "note": note},
-        )  # fmt: skip
-        emit(event="license.changed", actor=actor, subject={
-            "license": lic.key, "name": lic.name, "version": lic.version, "changed": changed,
-        })  # fmt: skip
-        enqueue_reevaluation(scope={"license": lic.key},
-                             reason=f"{lic.name} changed to v{lic.version}")  # fmt: skip
+        )
+        emit(
+            event="license.changed",
+            actor=actor,
+            subject={
+                "license": lic.key,
+                "name": lic.name,
+                "version": lic.version,
+                "changed": changed,
+            },
+        )
+        enqueue_reevaluation(
+            scope={"license": lic.key}, reason=f"{lic.name} changed to v{lic.version}"
+        )
     license.refresh_from_db()
     return lic
 
@@ -139,19 +153,27 @@ def set_base_model_license(
         mapping, created = BaseModelLicense.objects.select_for_update().get_or_create(
             base_model=base_model.strip(), defaults={"license": license, "note": note}
         )
-        before = {"license": mapping.license.key if mapping.license else None,
-                  "note": mapping.note}  # fmt: skip
+        before = {"license": mapping.license.key if mapping.license else None, "note": mapping.note}
         if not created:
             if mapping.license_id == (license.pk if license else None) and mapping.note == note:
                 return mapping
             mapping.license, mapping.note = license, note
             mapping.save()
-        record(action="license.base_model_set", obj=mapping, actor=actor,
-               before=None if created else before,
-               after={"base_model": mapping.base_model,
-                      "license": license.key if license else None, "note": note})  # fmt: skip
-        enqueue_reevaluation(scope={"base_model": mapping.base_model},
-                             reason=f"license of base model {mapping.base_model} set")  # fmt: skip
+        record(
+            action="license.base_model_set",
+            obj=mapping,
+            actor=actor,
+            before=None if created else before,
+            after={
+                "base_model": mapping.base_model,
+                "license": license.key if license else None,
+                "note": note,
+            },
+        )
+        enqueue_reevaluation(
+            scope={"base_model": mapping.base_model},
+            reason=f"license of base model {mapping.base_model} set",
+        )
     return mapping
 
 
@@ -175,10 +197,16 @@ def declare_license(
             current.license, current.source = license, source
             current.save()
             declared = current
-        record(action="license.declared", obj=model, actor=actor, before=before,
-               after={"license": license.key, "source": source} if license else None)  # fmt: skip
-        enqueue_reevaluation(scope={"model_ids": [model.pk]},
-                             reason=f"declared license of {model.name} changed")  # fmt: skip
+        record(
+            action="license.declared",
+            obj=model,
+            actor=actor,
+            before=before,
+            after={"license": license.key, "source": source} if license else None,
+        )
+        enqueue_reevaluation(
+            scope={"model_ids": [model.pk]}, reason=f"declared license of {model.name} changed"
+        )
     return declared
 
 
@@ -195,16 +223,24 @@ def sync_license_catalog(*, update: bool = False, actor: User | None = None) -> 
             report["created"].append(entry["key"])
         elif update:
             version = lic.version
-            lic = update_license(license=lic, actor=actor, changes=values,
-                                 note="Updated from Hubgate's shipped catalog.")  # fmt: skip
+            lic = update_license(
+                license=lic,
+                actor=actor,
+                changes=values,
+                note="Updated from Hubgate's shipped catalog.",
+            )
             if lic.version != version:
                 report["updated"].append(entry["key"])
     for entry in catalog["base_models"]:
         if BaseModelLicense.objects.filter(base_model=entry["base_model"]).exists():
             continue
         license_ = License.objects.get(key=entry["license"]) if entry["license"] else None
-        set_base_model_license(base_model=entry["base_model"], license=license_, actor=actor,
-                               note=entry.get("note", ""))  # fmt: skip
+        set_base_model_license(
+            base_model=entry["base_model"],
+            license=license_,
+            actor=actor,
+            note=entry.get("note", ""),
+        )
         report["base_models"].append(entry["base_model"])
     return report
 
@@ -214,19 +250,28 @@ def sync_license_catalog(*, update: bool = False, actor: User | None = None) -> 
 
 def _profile_values(profile: IntendedUse) -> dict[str, Any]:
     return {
-        "name": profile.name, "description": profile.description,
-        "team": profile.team.slug if profile.team_id else None, "needs": list(profile.needs),
+        "name": profile.name,
+        "description": profile.description,
+        "team": profile.team.slug if profile.team_id else None,
+        "needs": list(profile.needs),
         "accepts_use_restrictions": profile.accepts_use_restrictions,
-        "territories": list(profile.territories), "active": profile.active,
-    }  # fmt: skip
+        "territories": list(profile.territories),
+        "active": profile.active,
+    }
 
 
 def save_intended_use(
-    *, slug: str, actor: User | None, name: str, description: str = "",
-    team: Team | None = None, needs: list[str] | tuple[str, ...] = (),
-    accepts_use_restrictions: bool = True, territories: list[str] | tuple[str, ...] = (),
+    *,
+    slug: str,
+    actor: User | None,
+    name: str,
+    description: str = "",
+    team: Team | None = None,
+    needs: list[str] | tuple[str, ...] = (),
+    accepts_use_restrictions: bool = True,
+    territories: list[str] | tuple[str, ...] = (),
     active: bool = True,
-) -> IntendedUse:  # fmt: skip
+) -> IntendedUse:
     """Create or change an intended-use profile, audited; a change re-evaluates its requests."""
     unknown = sorted(set(needs) - set(LICENSE_TERMS))
     if unknown:
@@ -235,21 +280,29 @@ def save_intended_use(
             errors={"needs": [f"unknown: {', '.join(unknown)}"]},
         )
     if not slug.strip() or not name.strip():
-        raise ValidationFailed("A profile needs a slug and a name.",
-                               errors={"slug": ["required"], "name": ["required"]})  # fmt: skip
+        raise ValidationFailed(
+            "A profile needs a slug and a name.",
+            errors={"slug": ["required"], "name": ["required"]},
+        )
     values = {
-        "name": name.strip(), "description": description, "team": team,
+        "name": name.strip(),
+        "description": description,
+        "team": team,
         "needs": [n for n in LICENSE_TERMS if n in set(needs)],
         "accepts_use_restrictions": accepts_use_restrictions,
         "territories": sorted({t.strip().upper() for t in territories if t.strip()}),
         "active": active,
-    }  # fmt: skip
+    }
     with transaction.atomic():
         profile = IntendedUse.objects.select_for_update().filter(slug=slug).first()
         if profile is None:
             profile = IntendedUse.objects.create(slug=slug, **values)
-            record(action="intended_use.created", obj=profile, actor=actor,
-                   after=_profile_values(profile))  # fmt: skip
+            record(
+                action="intended_use.created",
+                obj=profile,
+                actor=actor,
+                after=_profile_values(profile),
+            )
             return profile
         before = _profile_values(profile)
         for key, value in values.items():
@@ -258,10 +311,10 @@ def save_intended_use(
         if before == after:
             return profile
         profile.save()
-        record(action="intended_use.changed", obj=profile, actor=actor, before=before,
-               after=after)  # fmt: skip
-        enqueue_reevaluation(scope={"profile": profile.slug},
-                             reason=f"intended use {profile.slug} changed")  # fmt: skip
+        record(action="intended_use.changed", obj=profile, actor=actor, before=before, after=after)
+        enqueue_reevaluation(
+            scope={"profile": profile.slug}, reason=f"intended use {profile.slug} changed"
+        )
     return profile
 
 
@@ -283,16 +336,23 @@ def validate_intended_use(*, slug: str, team: Team) -> IntendedUse:
 
 def _decision_subject(decision: LicenseDecision) -> dict[str, Any]:
     return {
-        "decision_id": decision.pk, "version_id": decision.version_id,
-        "intended_use": decision.intended_use.slug, "outcome": decision.outcome,
+        "decision_id": decision.pk,
+        "version_id": decision.version_id,
+        "intended_use": decision.intended_use.slug,
+        "outcome": decision.outcome,
         "expires_at": decision.expires_at.isoformat(),
-    }  # fmt: skip
+    }
 
 
 def record_license_decision(
-    *, version: ModelVersion, intended_use: IntendedUse, decided_by: User, outcome: str,
-    justification: str, expires_at: datetime,
-) -> LicenseDecision:  # fmt: skip
+    *,
+    version: ModelVersion,
+    intended_use: IntendedUse,
+    decided_by: User,
+    outcome: str,
+    justification: str,
+    expires_at: datetime,
+) -> LicenseDecision:
     """A legal reviewer settles a "needs review" verdict for one version and intended use.
 
     Only holders of a license reviewer role may; a non-compliant verdict cannot be decided
@@ -302,11 +362,14 @@ def record_license_decision(
     if not roles:
         raise PermissionDenied("Only a legal reviewer may record a license decision.")
     if outcome not in LicenseDecision.Outcome.values:
-        raise ValidationFailed("outcome must be compliant or non_compliant",
-                               errors={"outcome": ["compliant or non_compliant"]})  # fmt: skip
+        raise ValidationFailed(
+            "outcome must be compliant or non_compliant",
+            errors={"outcome": ["compliant or non_compliant"]},
+        )
     if not justification.strip():
-        raise ValidationFailed("A license decision needs a justification.",
-                               errors={"justification": ["required"]})  # fmt: skip
+        raise ValidationFailed(
+            "A license decision needs a justification.", errors={"justification": ["required"]}
+        )
     now = timezone.now()
     longest = timedelta(days=getattr(settings, "HUBGATE_LICENSE_DECISION_MAX_DAYS", 365))
     if not now < expires_at <= now + longest:
@@ -324,18 +387,32 @@ def record_license_decision(
         raise Conflict("This version is compliant for this use; there is nothing to decide.")
     with transaction.atomic():
         decision = LicenseDecision.objects.create(
-            version=version, intended_use=intended_use, outcome=outcome,
-            justification=justification.strip(), basis=status.outcome.basis,
+            version=version,
+            intended_use=intended_use,
+            outcome=outcome,
+            justification=justification.strip(),
+            basis=status.outcome.basis,
             reasons=[r.as_dict() for r in status.outcome.blocking()],
-            decided_by=decided_by, role=roles[0], expires_at=expires_at,
-        )  # fmt: skip
-        record(action="license.decided", obj=decision, actor=decided_by, after={
-            **_decision_subject(decision), "justification": decision.justification,
-            "role": roles[0].slug, "reasons": decision.reasons,
-        })  # fmt: skip
+            decided_by=decided_by,
+            role=roles[0],
+            expires_at=expires_at,
+        )
+        record(
+            action="license.decided",
+            obj=decision,
+            actor=decided_by,
+            after={
+                **_decision_subject(decision),
+                "justification": decision.justification,
+                "role": roles[0].slug,
+                "reasons": decision.reasons,
+            },
+        )
         emit(event="license.decided", subject=_decision_subject(decision), actor=decided_by)
-        enqueue_reevaluation(scope={"version_ids": [version.pk], "profile": intended_use.slug},
-                             reason=f"license decision #{decision.pk}")  # fmt: skip
+        enqueue_reevaluation(
+            scope={"version_ids": [version.pk], "profile": intended_use.slug},
+            reason=f"license decision #{decision.pk}",
+        )
     return decision
 
 
@@ -349,8 +426,12 @@ def revoke_license_decision(*, decision: LicenseDecision, actor: User) -> Licens
             return decision
         decision.revoked_at, decision.revoked_by = timezone.now(), actor
         decision.save(update_fields=["revoked_at", "revoked_by"])
-        record(action="license.decision_revoked", obj=decision, actor=actor,
-               after=_decision_subject(decision))  # fmt: skip
+        record(
+            action="license.decision_revoked",
+            obj=decision,
+            actor=actor,
+            after=_decision_subject(decision),
+        )
         enqueue_reevaluation(
             scope={"version_ids": [decision.version_id], "profile": decision.intended_use.slug},
             reason=f"license decision #{decision.pk} revoked",
@@ -368,8 +449,9 @@ def expire_license_decisions(*, now: datetime | None = None) -> int:
     for decision in expired:
         with transaction.atomic():
             LicenseDecision.objects.filter(pk=decision.pk).update(expiry_processed_at=now)
-            record(action="license.decision_expired", obj=decision,
-                   after=_decision_subject(decision))  # fmt: skip
+            record(
+                action="license.decision_expired", obj=decision, after=_decision_subject(decision)
+            )
             emit(event="license.decision_expired", subject=_decision_subject(decision))
         # Told now, with the clock it ran on: the terms changed as of ``now``.
         terms_changed.send(

@@ -170,10 +170,21 @@ class LicenseData:
 
 #: The fields of a license that a revision snapshots (and a change is judged by).
 SNAPSHOT_FIELDS = (
-    "name", "spdx_id", "url", "summary", "grant_clause", "version", "terms", "use_restrictions",
-    "revenue_limit_usd", "revenue_clause", "excluded_territories", "territory_clause", "notice",
+    "name",
+    "spdx_id",
+    "url",
+    "summary",
+    "grant_clause",
+    "version",
+    "terms",
+    "use_restrictions",
+    "revenue_limit_usd",
+    "revenue_clause",
+    "excluded_territories",
+    "territory_clause",
+    "notice",
     "sources",
-)  # fmt: skip
+)
 
 
 def license_layer(lic: LicenseData, *, role: str) -> dict[str, LicenseTerm]:
@@ -183,14 +194,21 @@ def license_layer(lic: LicenseData, *, role: str) -> dict[str, LicenseTerm]:
         value = lic.terms.get(name)
         if value is None:
             layer[name] = LicenseTerm(
-                name, Permission.REVIEW, lic.label, "—",
+                name,
+                Permission.REVIEW,
+                lic.label,
+                "—",
                 note="Hubgate's catalog does not state this term for this license.",
-            )  # fmt: skip
+            )
             continue
         layer[name] = LicenseTerm(
-            name, Permission(value["permission"]), lic.label, value.get("clause", ""),
-            note=value.get("note", ""), conditions=tuple(value.get("conditions", ())),
-        )  # fmt: skip
+            name,
+            Permission(value["permission"]),
+            lic.label,
+            value.get("clause", ""),
+            note=value.get("note", ""),
+            conditions=tuple(value.get("conditions", ())),
+        )
     return layer
 
 
@@ -237,41 +255,58 @@ def flag_layer(flags: HubFlags) -> dict[str, LicenseTerm]:
     commercial = "allowCommercialUse"
     layer = {
         "commercial_outputs": term(
-            "commercial_outputs", flags.commercial_image, f"{commercial} includes 'Image'"
-            if flags.commercial_image else f"{commercial} lacks 'Image'",
+            "commercial_outputs",
+            flags.commercial_image,
+            f"{commercial} includes 'Image'"
+            if flags.commercial_image
+            else f"{commercial} lacks 'Image'",
             f"{who} does not allow selling or commercially using the images it generates.",
         ),
         # Using the model in a commercial workflow is using its images commercially.
         "commercial_use": term(
-            "commercial_use", flags.commercial_image, f"{commercial} includes 'Image'"
-            if flags.commercial_image else f"{commercial} lacks 'Image'",
+            "commercial_use",
+            flags.commercial_image,
+            f"{commercial} includes 'Image'"
+            if flags.commercial_image
+            else f"{commercial} lacks 'Image'",
             f"{who} allows no commercial use of what the model generates.",
         ),
         "hosting": term(
-            "hosting", flags.commercial_rent, f"{commercial} includes 'Rent'"
-            if flags.commercial_rent else f"{commercial} lacks 'Rent'",
+            "hosting",
+            flags.commercial_rent,
+            f"{commercial} includes 'Rent'"
+            if flags.commercial_rent
+            else f"{commercial} lacks 'Rent'",
             f"{who} does not allow running it on generation services"
             + (" other than CivitAI's own ('RentCivit')." if flags.commercial_rent_civit else "."),
         ),
         "sell_model": term(
-            "sell_model", flags.commercial_sell, f"{commercial} includes 'Sell'"
-            if flags.commercial_sell else f"{commercial} lacks 'Sell'",
+            "sell_model",
+            flags.commercial_sell,
+            f"{commercial} includes 'Sell'"
+            if flags.commercial_sell
+            else f"{commercial} lacks 'Sell'",
             f"{who} does not allow selling the model or merges of it.",
         ),
         "derivatives": term(
-            "derivatives", flags.allow_derivatives, f"allowDerivatives={flags.allow_derivatives}",
+            "derivatives",
+            flags.allow_derivatives,
+            f"allowDerivatives={flags.allow_derivatives}",
             f"{who} does not allow sharing merges or derivatives of it.",
         ),
         "relicense_derivatives": term(
-            "relicense_derivatives", flags.allow_different_license,
+            "relicense_derivatives",
+            flags.allow_different_license,
             f"allowDifferentLicense={flags.allow_different_license}",
             f"{who} requires merges and derivatives to keep these same permissions.",
         ),
         "use_without_credit": term(
-            "use_without_credit", flags.allow_no_credit, f"allowNoCredit={flags.allow_no_credit}",
+            "use_without_credit",
+            flags.allow_no_credit,
+            f"allowNoCredit={flags.allow_no_credit}",
             f"{who} must be credited when the model is used.",
         ),
-    }  # fmt: skip
+    }
     return layer
 
 

@@ -59,8 +59,11 @@ def state_verdict(version: ModelVersion, *, at: datetime | None = None) -> Usage
         return UsageVerdict(False, 410, f"{version} is retired and may no longer be used.")
     if past_sunset(version, at):
         sunset = version.deprecation.sunset_at
-        return UsageVerdict(False, 410, f"{version} is retired: its sunset date, "
-                            f"{sunset:%Y-%m-%d %H:%M %Z}, has passed.")  # fmt: skip
+        return UsageVerdict(
+            False,
+            410,
+            f"{version} is retired: its sunset date, {sunset:%Y-%m-%d %H:%M %Z}, has passed.",
+        )
     if version.state not in (S.APPROVED, S.DEPRECATED):
         return UsageVerdict(
             False, 403, f"{version} is {version.get_state_display().lower()}, not approved."

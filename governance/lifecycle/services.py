@@ -54,16 +54,23 @@ def _transition(
         locked.state = to
         locked.save(update_fields=["state", "updated_at"])
         after = {"state": to, **({"reason": reason} if reason else {}), **details}
-        record(action=f"version.{to}", obj=locked, actor=actor, before={"state": before},
-               after=after)  # fmt: skip
+        record(
+            action=f"version.{to}", obj=locked, actor=actor, before={"state": before}, after=after
+        )
         emit(
             event=f"version.{to}",
-            subject={"version_id": locked.pk, "model_id": locked.model_id,
-                     "model": locked.model.name, "version": locked.name, "from": before,
-                     "to": to, "reason": reason},
+            subject={
+                "version_id": locked.pk,
+                "model_id": locked.model_id,
+                "model": locked.model.name,
+                "version": locked.name,
+                "from": before,
+                "to": to,
+                "reason": reason,
+            },
             actor=actor,
             recipients=_people_using(locked),
-        )  # fmt: skip
+        )
     version.state = to
     return version
 
@@ -106,30 +113,44 @@ def regate_version(*, version: ModelVersion, reason: str, actor=None) -> ModelVe
 
 
 def deprecate_version(
-    *, version: ModelVersion, actor, reason: str, successor: ModelVersion | None = None,
+    *,
+    version: ModelVersion,
+    actor,
+    reason: str,
+    successor: ModelVersion | None = None,
     sunset_at: datetime | None = None,
-) -> ModelVersion:  # fmt: skip
+) -> ModelVersion:
     """Deprecate an approved version; it is retired automatically after ``sunset_at``."""
     _ensure_manager(actor, version)
     if not reason.strip():
         raise ValidationFailed("A deprecation needs a reason.", errors={"reason": ["required"]})
     if successor is not None and (successor.pk == version.pk or successor.state != S.APPROVED):
-        raise ValidationFailed("The successor must be another, approved version.",
-                               errors={"successor": ["not an approved version"]})  # fmt: skip
+        raise ValidationFailed(
+            "The successor must be another, approved version.",
+            errors={"successor": ["not an approved version"]},
+        )
     if sunset_at is not None and sunset_at <= timezone.now():
-        raise ValidationFailed("The sunset date must be in the future.",
-                               errors={"sunset_at": ["in the past"]})  # fmt: skip
+        raise ValidationFailed(
+            "The sunset date must be in the future.", errors={"sunset_at": ["in the past"]}
+        )
     with transaction.atomic():
         _transition(
-            version, S.DEPRECATED, actor=actor, reason=reason,
+            version,
+            S.DEPRECATED,
+            actor=actor,
+            reason=reason,
             successor=successor.pk if successor else None,
             sunset_at=sunset_at.isoformat() if sunset_at else None,
-        )  # fmt: skip
+        )
         Deprecation.objects.update_or_create(
             version=version,
-            defaults={"reason": reason, "successor": successor, "sunset_at": sunset_at,
-                      "deprecated_by": actor},
-        )  # fmt: skip
+            defaults={
+                "reason": reason,
+                "successor": successor,
+                "sunset_at": sunset_at,
+                "deprecated_by": actor,
+            },
+        )
     return version
 
 

@@ -109,16 +109,26 @@ def discovery_results(*, user: AbstractBaseUser, params: QueryDict) -> Discovery
     try:
         search_params = discovery.SearchParams.from_query_dict(forwarded)
     except ValidationFailed as exc:
-        errors = [f"{name}: {' '.join(map(str, problems))}"
-                  for name, problems in (exc.errors or {}).items()] or [exc.detail]  # fmt: skip
-        return DiscoveryResults([], 0, query, include_nsfw, sort, errors=errors,
-                                querystring=rest.urlencode())  # fmt: skip
+        errors = [
+            f"{name}: {' '.join(map(str, problems))}"
+            for name, problems in (exc.errors or {}).items()
+        ] or [exc.detail]
+        return DiscoveryResults(
+            [], 0, query, include_nsfw, sort, errors=errors, querystring=rest.urlencode()
+        )
     try:
         found = discovery.search(user=user, params=search_params)
     except discovery.SearchUnavailable:
         logger.exception("Discovery search failed in every backend")
-        return DiscoveryResults([], 0, query, include_nsfw, sort, errors=[SEARCH_UNAVAILABLE],
-                                querystring=rest.urlencode())  # fmt: skip
+        return DiscoveryResults(
+            [],
+            0,
+            query,
+            include_nsfw,
+            sort,
+            errors=[SEARCH_UNAVAILABLE],
+            querystring=rest.urlencode(),
+        )
     return DiscoveryResults(
         models=_with_details([hit.model for hit in found.hits]),
         total=found.total,
@@ -147,8 +157,7 @@ def recommendations(
             .filter(nsfw=False, nsfw_level__lte=NsfwLevel.PG13)
             .order_by("-created_at", "-id")[:limit]
         )
-        return [(m, f"Added {m.created_at:%Y-%m-%d}")
-                for m in catalog.with_catalog_details(models)]  # fmt: skip
+        return [(m, f"Added {m.created_at:%Y-%m-%d}") for m in catalog.with_catalog_details(models)]
     # Ask for more than shown: the NSFW ones are left out afterwards.
     wanted = 2 * limit
     if kind == "similar" and model is not None:
@@ -206,8 +215,16 @@ def gallery(*, user: AbstractBaseUser, pk: int) -> Gallery | None:
     usage = {v.pk: usage_verdict(user, v) for v in versions}
     lines, unknown = license_lines(versions[0]) if versions else ([], [])
     quality = composite_quality_for_versions([v.pk for v in versions])
-    return Gallery(model, versions, usage, lines, unknown, quality,
-                   catalog.can_change_model(user, model), is_favorite(user, model))  # fmt: skip
+    return Gallery(
+        model,
+        versions,
+        usage,
+        lines,
+        unknown,
+        quality,
+        catalog.can_change_model(user, model),
+        is_favorite(user, model),
+    )
 
 
 def my_requests(user: AbstractBaseUser, *, page: Any = 1, per_page: int = 20) -> Page:

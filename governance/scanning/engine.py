@@ -195,7 +195,10 @@ def scan_path(path: Path, *, name: str | None = None, declared_format: str | Non
     """Scan a local file that is not (necessarily) stored in Hubgate."""
     size = path.stat().st_size
     file = FileToScan(
-        path=path, name=name or path.name, size=size, declared_format=declared_format,
+        path=path,
+        name=name or path.name,
+        size=size,
+        declared_format=declared_format,
         detected_format=formats.identify(path),
-    )  # fmt: skip
+    )
     return scan_file(file)

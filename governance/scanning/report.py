@@ -156,8 +156,10 @@ def render_sarif(outcomes: list[ScanOutcome], errors: dict[str, str]) -> str:
 def render_text(outcomes: list[ScanOutcome], errors: dict[str, str]) -> str:
     lines = []
     for o in outcomes:
-        lines.append(f"{o.file.name}: {o.verdict.value.upper()} ({o.file.detected_format.value}, "
-                     f"{o.file.size} bytes, {len(o.findings)} finding(s))")  # fmt: skip
+        lines.append(
+            f"{o.file.name}: {o.verdict.value.upper()} ({o.file.detected_format.value}, "
+            f"{o.file.size} bytes, {len(o.findings)} finding(s))"
+        )
         for f in o.findings:
             where = f" in {f.finding.member}" if f.finding.member else ""
             lines.append(

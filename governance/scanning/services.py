@@ -112,10 +112,13 @@ def _record(scan: FileScan, outcome: ScanOutcome, *, scanners: str) -> FileScan:
     scan.scanner_set = scanners
     scan.error = "; ".join(f"{name}: {error}" for name, error in outcome.failures.items())
     scan.plugin_results = {
-        name: {"ok": name not in outcome.failures, "seconds": outcome.durations.get(name),
-               "error": outcome.failures.get(name)}
+        name: {
+            "ok": name not in outcome.failures,
+            "seconds": outcome.durations.get(name),
+            "error": outcome.failures.get(name),
+        }
         for name in sorted(outcome.scanners | set(outcome.failures))
-    }  # fmt: skip
+    }
     scan.pickle_scan_result, scan.pickle_scan_message = outcome.hub_summary(PICKLE_SCANNERS)
     scan.virus_scan_result, scan.virus_scan_message = outcome.hub_summary(VIRUS_SCANNERS)
     scan.finished_at = timezone.now()

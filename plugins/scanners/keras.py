@@ -45,12 +45,42 @@ GiB = 1 << 30
 #: Top-level packages whose objects a Keras config may name.
 KERAS_PACKAGES = frozenset({"keras", "keras_hub", "keras_nlp", "keras_cv", "tensorflow"})
 #: Modules that give a config a way to run commands, load code or reach the interpreter.
-DANGEROUS_MODULES = frozenset({
-    "os", "posix", "nt", "subprocess", "sys", "builtins", "__builtin__", "shutil",
-    "importlib", "runpy", "code", "codeop", "pty", "ctypes", "pickle", "_pickle", "marshal",
-    "socket", "webbrowser", "multiprocessing", "operator", "functools", "types", "io",
-    "pathlib", "tempfile", "urllib", "http", "requests", "dill", "cloudpickle", "joblib",
-})  # fmt: skip
+DANGEROUS_MODULES = frozenset(
+    {
+        "os",
+        "posix",
+        "nt",
+        "subprocess",
+        "sys",
+        "builtins",
+        "__builtin__",
+        "shutil",
+        "importlib",
+        "runpy",
+        "code",
+        "codeop",
+        "pty",
+        "ctypes",
+        "pickle",
+        "_pickle",
+        "marshal",
+        "socket",
+        "webbrowser",
+        "multiprocessing",
+        "operator",
+        "functools",
+        "types",
+        "io",
+        "pathlib",
+        "tempfile",
+        "urllib",
+        "http",
+        "requests",
+        "dill",
+        "cloudpickle",
+        "joblib",
+    }
+)
 
 DEFAULTS: dict[str, int] = {
     "max_config_bytes": 16 << 20,
@@ -117,8 +147,15 @@ def _scan_keras_zip(fh: BinaryIO) -> list[Finding] | None:
     fh.seek(0)
     try:
         archive = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError,
-            EOFError, struct.error):  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        OSError,
+        ValueError,
+        EOFError,
+        struct.error,
+    ):
         # Not a zip that zipfile (and so Keras) can open; the archive scanner reports it.
         return None
     with archive:
@@ -163,8 +200,17 @@ def _scan_zip_config(
     try:
         with archive.open(info) as member:
             raw = member.read(limit + 1)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError,
-            zlib.error, lzma.LZMAError, ValueError, struct.error) as exc:  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        RuntimeError,
+        NotImplementedError,
+        OSError,
+        EOFError,
+        zlib.error,
+        lzma.LZMAError,
+        ValueError,
+        struct.error,
+    ) as exc:
         report.add(
             "config_unreadable",
             Severity.HIGH,

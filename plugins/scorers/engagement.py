@@ -46,8 +46,10 @@ def hubgate_score_version(version: VersionSnapshot) -> Score | None:
         return None
     rate = smoothed_rate(favorites, downloads)
     value = math.log(max(rate, FLOOR) / FLOOR) / math.log(CEILING / FLOOR)
-    sources = [f"{version.model_favorite_count:,} hub favorites per "
-               f"{version.model_download_count:,} hub downloads"]  # fmt: skip
+    sources = [
+        f"{version.model_favorite_count:,} hub favorites per "
+        f"{version.model_download_count:,} hub downloads"
+    ]
     if version.local_favorite_count or local_uses:
         sources.append(
             f"{version.local_favorite_count} Hubgate favorites per {local_uses} recent uses"

@@ -51,5 +51,6 @@ def hubgate_score_version(version: VersionSnapshot) -> Score:
         if not missing
         else "Missing: " + ", ".join(missing) + "."
     )
-    return Score(name="metadata_completeness", value=round(min(value, 1.0), 4),
-                 explanation=explanation)  # fmt: skip
+    return Score(
+        name="metadata_completeness", value=round(min(value, 1.0), 4), explanation=explanation
+    )

@@ -47,8 +47,9 @@ def test_scopes_limit_what_a_key_may_change(user) -> None:
 
 
 def test_expired_and_revoked_keys_are_refused(user) -> None:
-    key, raw = create_api_key(user=user, name="short", scopes=["read"],
-                              expires_at=timezone.now() + timedelta(minutes=1))  # fmt: skip
+    key, raw = create_api_key(
+        user=user, name="short", scopes=["read"], expires_at=timezone.now() + timedelta(minutes=1)
+    )
     ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert bearer(raw).get("/api/models/").status_code == 401
     key, raw = create_api_key(user=user, name="revoked", scopes=["read"])
@@ -67,8 +68,12 @@ def test_keys_expire_within_the_configured_maximum(user) -> None:
     key, _ = create_api_key(user=user, name="default", scopes=["read"])
     assert key.expires_at is not None
     with pytest.raises(ValidationFailed, match="expires_at"):
-        create_api_key(user=user, name="forever", scopes=["read"],
-                       expires_at=timezone.now() + timedelta(days=5000))  # fmt: skip
+        create_api_key(
+            user=user,
+            name="forever",
+            scopes=["read"],
+            expires_at=timezone.now() + timedelta(days=5000),
+        )
 
 
 # --- Lineage: a key made with a key never outlives it and dies with it --------------------

@@ -47,8 +47,9 @@ def test_first_sign_in_grants_mapped_team_and_role_and_audits_it(studio, securit
     IdpGroupMapping.objects.create(group="hubgate-studio", team=studio)
     IdpGroupMapping.objects.create(group="hubgate-security", reviewer_role=security)
     user = UserFactory(username="dana")
-    result = apply_idp_groups(user=user, groups=["hubgate-studio", "hubgate-security", "x"],
-                              provider="company")  # fmt: skip
+    result = apply_idp_groups(
+        user=user, groups=["hubgate-studio", "hubgate-security", "x"], provider="company"
+    )
     assert result.teams_added == ["studio:member"] and result.roles_added == ["security"]
     assert _teams(user) == {"studio": ("member", True)}
     assert RoleAssignment.objects.get(user=user).role == security
@@ -152,8 +153,16 @@ def test_the_mapping_admin_saves_through_the_service(client, studio) -> None:
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     url = reverse("admin:accounts_idpgroupmapping_add")
-    response = client.post(url, {"group": "designers", "provider": "", "team": studio.pk,
-                                 "team_role": "member", "reviewer_role": ""})  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "group": "designers",
+            "provider": "",
+            "team": studio.pk,
+            "team_role": "member",
+            "reviewer_role": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert AuditEntry.objects.filter(action="idp_mapping.saved").exists()
 
@@ -236,10 +245,13 @@ def test_oidc_and_saml_providers_come_from_the_environment() -> None:
         "HUBGATE_SAML_IDP_METADATA_URL": "https://saml.example.com/metadata",
         "HUBGATE_IDP_GROUP_MAPPING": '{"designers": {"team": "studio"}}',
     }
-    code = ("import json; from django.conf import settings as s; print(json.dumps("
-            "[s.SOCIALACCOUNT_PROVIDERS, s.HUBGATE_IDP_GROUP_MAPPING]))")  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout  # fmt: skip
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps("
+        "[s.SOCIALACCOUNT_PROVIDERS, s.HUBGATE_IDP_GROUP_MAPPING]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     providers, mapping = json.loads(out)
     (oidc,) = providers["openid_connect"]["APPS"]
     assert oidc["provider_id"] == "company" and oidc["client_id"] == "hubgate"
@@ -261,10 +273,13 @@ SAML_APP = {
     "client_id": "company",
     "settings": {
         "attribute_mapping": {"uid": "uid", "email": "email"},
-        "idp": {"entity_id": "https://saml.example.com/entity",
-                "sso_url": "https://saml.example.com/sso", "x509cert": _TEST_CERT},
+        "idp": {
+            "entity_id": "https://saml.example.com/entity",
+            "sso_url": "https://saml.example.com/sso",
+            "x509cert": _TEST_CERT,
+        },
     },
-}  # fmt: skip
+}
 
 
 @override_settings(SOCIALACCOUNT_PROVIDERS={"saml": {"APPS": [SAML_APP]}})
@@ -287,9 +302,14 @@ def test_sign_out_falls_back_to_hubgate_when_the_idp_cannot_be_reached(client) -
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    SocialApp.objects.create(provider="openid_connect", provider_id="company", name="Company",
-                             client_id="hubgate", secret="x",
-                             settings={"server_url": f"http://127.0.0.1:{closed}"})  # fmt: skip
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="company",
+        name="Company",
+        client_id="hubgate",
+        secret="x",
+        settings={"server_url": f"http://127.0.0.1:{closed}"},
+    )
     client.force_login(UserFactory())
     session = client.session
     session[SSO_SESSION_KEY] = {"provider": "company", "groups": []}

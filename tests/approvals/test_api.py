@@ -19,8 +19,11 @@ def test_request_review_flow_over_http(company, stored_version, django_capture_o
     version = stored_version()
     alice = client_for(company.alice)
     with django_capture_on_commit_callbacks(execute=True):
-        created = alice.post("/api/requests/", {"version": version.pk, "team": "studio",
-                             "intended_use": "commercial-products"}, format="json")  # fmt: skip
+        created = alice.post(
+            "/api/requests/",
+            {"version": version.pk, "team": "studio", "intended_use": "commercial-products"},
+            format="json",
+        )
     assert created.status_code == 201, created.content
     assert created.json()["state"] == "in_review"
     url = f"/api/requests/{created.json()['id']}/"
@@ -28,8 +31,9 @@ def test_request_review_flow_over_http(company, stored_version, django_capture_o
     assert own.status_code == 403 and own.json()["code"] == "permission_denied"
     for reviewer in (company.sam, company.lee):
         with django_capture_on_commit_callbacks(execute=True):
-            review = client_for(reviewer).post(url + "reviews/", {"decision": "approve"},
-                                               format="json")  # fmt: skip
+            review = client_for(reviewer).post(
+                url + "reviews/", {"decision": "approve"}, format="json"
+            )
         assert review.status_code == 201, review.content
     body = alice.get(url).json()
     assert body["state"] == "approved"
@@ -65,8 +69,12 @@ def test_idempotency_key_replays_instead_of_repeating(company, stored_version) -
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
     assert ModelRequest.objects.count() == 1
-    other = alice.post("/api/requests/", {**body, "intended_use": "commercial-products"},
-                       format="json", HTTP_IDEMPOTENCY_KEY="k-1")  # fmt: skip
+    other = alice.post(
+        "/api/requests/",
+        {**body, "intended_use": "commercial-products"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     # Without a key the duplicate is a plain conflict.
     assert alice.post("/api/requests/", body, format="json").status_code == 409
@@ -78,8 +86,13 @@ def test_waivers_over_http(company, stored_version, plugin, django_capture_on_co
     plugin(MediumFinding(), name="medium")
     version = stored_version()
     finding = version.files.get().blob.current_scan.findings.get(scanner="medium")
-    body = {"version": version.pk, "finding": finding.pk, "justification": "checked",
-            "scope": "studio only", "expires_at": "2099-01-01T00:00:00Z"}  # fmt: skip
+    body = {
+        "version": version.pk,
+        "finding": finding.pk,
+        "justification": "checked",
+        "scope": "studio only",
+        "expires_at": "2099-01-01T00:00:00Z",
+    }
     too_long = client_for(company.sam).post("/api/waivers/", body, format="json")
     assert too_long.status_code == 400 and "expires_at" in too_long.json()["errors"]
     from datetime import timedelta
@@ -99,8 +112,7 @@ def test_waivers_over_http(company, stored_version, plugin, django_capture_on_co
 
 @pytest.fixture
 def private_model(company, stored_version):
-    version = stored_version(model__owning_team=company.team,
-                             model__visibility=Visibility.TEAM)  # fmt: skip
+    version = stored_version(model__owning_team=company.team, model__visibility=Visibility.TEAM)
     return version.model, version
 
 
@@ -132,8 +144,14 @@ def test_team_b_cannot_reach_team_a_private_model_anywhere(company, private_mode
         assert response.status_code in (403, 404), (url, response.status_code, response.content)
     # Every list that could mention the model's scans, findings, gates or usage leaves it out.
     scan = file.blob.current_scan
-    for url in ("/api/scans/", "/api/findings/", "/api/gate-runs/", "/api/usage-events/",
-                "/api/waivers/", "/api/requests/"):  # fmt: skip
+    for url in (
+        "/api/scans/",
+        "/api/findings/",
+        "/api/gate-runs/",
+        "/api/usage-events/",
+        "/api/waivers/",
+        "/api/requests/",
+    ):
         body = outsider.get(url)
         assert body.status_code == 200, (url, body.status_code)
         text = body.content.decode()
@@ -233,10 +251,15 @@ def test_request_lists_are_newest_first_and_paginated(company, stored_version) -
 
     versions = [stored_version() for _ in range(3)]
     made = [
-        ModelRequest.objects.create(version=v, team=company.team, requester=company.alice,
-                                    intended_use="internal-research", state="in_review")
+        ModelRequest.objects.create(
+            version=v,
+            team=company.team,
+            requester=company.alice,
+            intended_use="internal-research",
+            state="in_review",
+        )
         for v in versions
-    ]  # fmt: skip
+    ]
     body = client_for(company.alice).get("/api/requests/", {"page_size": 2}).json()
     assert body["count"] == 3
     ids = [r["id"] for r in body["results"]]

@@ -55,8 +55,12 @@ def test_two_reviewers_at_once_make_exactly_one_transition(
     second.role_assignments.create(role=company.security)
     version = stored_version()
     with django_capture_on_commit_callbacks(execute=True):
-        request = request_model(requester=company.alice, team=company.team, version=version,
-                                intended_use="internal-research")  # fmt: skip
+        request = request_model(
+            requester=company.alice,
+            team=company.team,
+            version=version,
+            intended_use="internal-research",
+        )
     url = f"{live_server.url}/api/requests/{request.pk}/reviews/"
     responses = post_together(
         url,

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 
 def request_it(company, version, capture, use="commercial-products"):
     with capture(execute=True):
-        return services.request_model(requester=company.alice, team=company.team,
-                                      version=version, intended_use=use)  # fmt: skip
+        return services.request_model(
+            requester=company.alice, team=company.team, version=version, intended_use=use
+        )
 
 
 def approve_by_both(company, request, capture):
@@ -50,19 +51,26 @@ def test_request_goes_through_gates_and_review_to_approval(
     assert request.state == "in_review", "one of two required roles is not enough"
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.review_request(request=request, reviewer=company.lee, decision="approve",
-                                comment="license is fine")  # fmt: skip
+        services.review_request(
+            request=request, reviewer=company.lee, decision="approve", comment="license is fine"
+        )
     request.refresh_from_db()
     version.refresh_from_db()
     assert (request.state, version.state) == ("approved", S.APPROVED)
     assert usage_verdict(company.alice, version).allowed
     assert not usage_verdict(company.outsider, version).allowed
     assert any("alice@example.com" in m.to for m in mail.outbox), "the requester is told"
-    entries = AuditEntry.objects.filter(object_type="catalog.modelversion",
-                                        object_id=str(version.pk))  # fmt: skip
+    entries = AuditEntry.objects.filter(
+        object_type="catalog.modelversion", object_id=str(version.pk)
+    )
     actions = list(entries.order_by("id").values_list("action", flat=True))
-    assert actions == ["version.submitted", "version.gating", "version.in_review",
-                       "permission.granted", "version.approved"]  # fmt: skip
+    assert actions == [
+        "version.submitted",
+        "version.gating",
+        "version.in_review",
+        "permission.granted",
+        "version.approved",
+    ]
     granted = entries.get(action="permission.granted")
     assert granted.after["team"] == company.team.slug
 
@@ -83,8 +91,9 @@ def test_one_person_cannot_fill_two_required_roles(
     request = request_it(company, stored_version(), django_capture_on_commit_callbacks)
     services.review_request(request=request, reviewer=company.sam, decision="approve")
     with pytest.raises(Conflict, match="one person fills one role"):
-        services.review_request(request=request, reviewer=company.sam, decision="approve",
-                                role=company.legal)  # fmt: skip
+        services.review_request(
+            request=request, reviewer=company.sam, decision="approve", role=company.legal
+        )
     request.refresh_from_db()
     assert request.state == "in_review"
 
@@ -103,8 +112,9 @@ def test_rejection_rejects_the_version_and_tells_the_requester(
     request = request_it(company, stored_version(), django_capture_on_commit_callbacks)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.review_request(request=request, reviewer=company.lee, decision="reject",
-                                comment="license forbids it")  # fmt: skip
+        services.review_request(
+            request=request, reviewer=company.lee, decision="reject", comment="license forbids it"
+        )
     request.refresh_from_db()
     request.version.refresh_from_db()
     assert (request.state, request.version.state) == ("rejected", S.REJECTED)
@@ -142,8 +152,9 @@ def test_a_quarantined_file_rejects_the_request_and_quarantines_the_version(
     version.refresh_from_db()
     assert (request.state, version.state) == ("rejected", S.QUARANTINED)
     with pytest.raises(Conflict, match="quarantined"):
-        services.request_model(requester=company.alice, team=company.team, version=version,
-                               intended_use="other")  # fmt: skip
+        services.request_model(
+            requester=company.alice, team=company.team, version=version, intended_use="other"
+        )
 
 
 def test_a_finding_blocks_approval_until_waived_and_an_expired_waiver_reblocks(
@@ -158,14 +169,23 @@ def test_a_finding_blocks_approval_until_waived_and_an_expired_waiver_reblocks(
     assert request.state == "in_review", "an open finding blocks approval"
     finding = version.files.get().blob.current_scan.findings.get(scanner="medium")
     with pytest.raises(PermissionDenied, match="no reviewer role that may grant"):
-        services.grant_waiver(version=version, finding=finding, granted_by=company.lee,
-                              justification="x", scope="x",
-                              expires_at=timezone.now() + timedelta(days=7))  # fmt: skip
+        services.grant_waiver(
+            version=version,
+            finding=finding,
+            granted_by=company.lee,
+            justification="x",
+            scope="x",
+            expires_at=timezone.now() + timedelta(days=7),
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        services.grant_waiver(version=version, finding=finding, granted_by=company.sam,
-                              justification="benign oddity, checked by hand",
-                              scope="studio, image generation only",
-                              expires_at=timezone.now() + timedelta(days=7))  # fmt: skip
+        services.grant_waiver(
+            version=version,
+            finding=finding,
+            granted_by=company.sam,
+            justification="benign oddity, checked by hand",
+            scope="studio, image generation only",
+            expires_at=timezone.now() + timedelta(days=7),
+        )
     request.refresh_from_db()
     assert request.state == "in_review", "the waiver alone approves nothing"
     approve_by_both(company, request, django_capture_on_commit_callbacks)
@@ -183,9 +203,14 @@ def test_a_finding_blocks_approval_until_waived_and_an_expired_waiver_reblocks(
     assert services.expire_waivers() == 0, "each expiry is handled once"
     # A new waiver lets the standing approvals (same files) complete the request again.
     with django_capture_on_commit_callbacks(execute=True):
-        services.grant_waiver(version=version, finding=finding, granted_by=company.sam,
-                              justification="re-checked", scope="studio",
-                              expires_at=timezone.now() + timedelta(days=7))  # fmt: skip
+        services.grant_waiver(
+            version=version,
+            finding=finding,
+            granted_by=company.sam,
+            justification="re-checked",
+            scope="studio",
+            expires_at=timezone.now() + timedelta(days=7),
+        )
     request.refresh_from_db()
     version.refresh_from_db()
     assert (request.state, version.state) == ("approved", S.APPROVED)
@@ -197,15 +222,25 @@ def test_waiver_guards(company, stored_version, plugin, django_capture_on_commit
     version = stored_version()
     finding = version.files.get().blob.current_scan.findings.get(scanner="medium")
     with pytest.raises(ValidationFailed, match="expires_at"):
-        services.grant_waiver(version=version, finding=finding, granted_by=company.sam,
-                              justification="j", scope="s",
-                              expires_at=timezone.now() + timedelta(days=999))  # fmt: skip
+        services.grant_waiver(
+            version=version,
+            finding=finding,
+            granted_by=company.sam,
+            justification="j",
+            scope="s",
+            expires_at=timezone.now() + timedelta(days=999),
+        )
     finding.severity, finding.severity_rank = "critical", 4
     finding.save()
     with pytest.raises(PermissionDenied, match="Critical security findings cannot be waived"):
-        services.grant_waiver(version=version, finding=finding, granted_by=company.sam,
-                              justification="j", scope="s",
-                              expires_at=timezone.now() + timedelta(days=1))  # fmt: skip
+        services.grant_waiver(
+            version=version,
+            finding=finding,
+            granted_by=company.sam,
+            justification="j",
+            scope="s",
+            expires_at=timezone.now() + timedelta(days=1),
+        )
 
 
 def test_changing_a_file_voids_the_approval(
@@ -239,8 +274,12 @@ def test_no_matching_policy_blocks_review(
 
 def test_only_team_members_request_for_their_team(company, stored_version) -> None:
     with pytest.raises(PermissionDenied, match="team you belong to"):
-        services.request_model(requester=company.outsider, team=company.team,
-                               version=stored_version(), intended_use="x")  # fmt: skip
+        services.request_model(
+            requester=company.outsider,
+            team=company.team,
+            version=stored_version(),
+            intended_use="x",
+        )
 
 
 def test_one_open_request_per_team_version_and_use(

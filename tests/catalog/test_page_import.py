@@ -65,10 +65,12 @@ def _rows() -> dict[str, list[str]]:
         rows[cls.__name__] = sorted(
             str({k: v for k, v in row.items() if k not in skipped}) for row in cls.objects.values()
         )
-    rows["links"] = sorted(Model.tags.through.objects.values_list("model__external_id",
-                                                                  "tag__name"))  # fmt: skip
-    rows["creators"] = sorted(Model.objects.values_list("external_id", "creator__username",
-                                                        "creator__image_url"))  # fmt: skip
+    rows["links"] = sorted(
+        Model.tags.through.objects.values_list("model__external_id", "tag__name")
+    )
+    rows["creators"] = sorted(
+        Model.objects.values_list("external_id", "creator__username", "creator__image_url")
+    )
     return rows
 
 

@@ -66,10 +66,12 @@ DATA = safetensors(b"payload")
 @pytest.fixture
 def stored(catalog, django_capture_on_commit_callbacks) -> ModelVersion:
     """An in-house version with one stored, scanned file, approved for the studio."""
-    model = Model.objects.create(name="Palette", type="LORA", hub=Hub.UPLOAD,
-                                 owning_team=catalog.team)  # fmt: skip
-    version = ModelVersion.objects.create(model=model, name="v1", base_model="SDXL 1.0",
-                                          hub=Hub.UPLOAD)  # fmt: skip
+    model = Model.objects.create(
+        name="Palette", type="LORA", hub=Hub.UPLOAD, owning_team=catalog.team
+    )
+    version = ModelVersion.objects.create(
+        model=model, name="v1", base_model="SDXL 1.0", hub=Hub.UPLOAD
+    )
     with django_capture_on_commit_callbacks(execute=True):
         attach_blob(version=version, blob=ingest_chunks([DATA]), name="palette.safetensors")
     return approve_for(catalog.team, version)

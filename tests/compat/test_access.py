@@ -34,8 +34,14 @@ def test_anonymous_callers_read_the_company_catalog_when_the_setting_allows(
 
 def test_with_the_setting_off_a_key_is_needed(catalog, settings) -> None:
     settings.HUBGATE_COMPAT_ANONYMOUS_READ = False
-    for path in ("/api/v1/models", f"/api/v1/models/{catalog.approved[0]}", "/api/v1/tags",
-                 "/api/v1/creators", "/api/v1/images", "/api/v1/model-versions/1"):  # fmt: skip
+    for path in (
+        "/api/v1/models",
+        f"/api/v1/models/{catalog.approved[0]}",
+        "/api/v1/tags",
+        "/api/v1/creators",
+        "/api/v1/images",
+        "/api/v1/model-versions/1",
+    ):
         response = Client().get(path)
         assert response.status_code == 401, path
         assert response.json() == {"error": "Unauthorized"}
@@ -134,8 +140,9 @@ def test_records_without_a_hub_id_are_served_above_2_to_the_31(catalog, stored_u
     file = served["modelVersions"][0]["files"][0]
     assert file["id"] >= LOCAL_ID_BASE
     detail = Client().get(f"/api/v1/model-versions/{LOCAL_ID_BASE + version.pk}").json()
-    assert detail["air"].endswith(f":hubgate:{LOCAL_ID_BASE + version.model.pk}@"
-                                  f"{LOCAL_ID_BASE + version.pk}")  # fmt: skip
+    assert detail["air"].endswith(
+        f":hubgate:{LOCAL_ID_BASE + version.model.pk}@{LOCAL_ID_BASE + version.pk}"
+    )
     by_hash = Client().get(f"/api/v1/model-versions/by-hash/{file['hashes']['SHA256']}")
     assert by_hash.json()["id"] == LOCAL_ID_BASE + version.pk
 
@@ -146,8 +153,9 @@ def stored_upload(db, django_capture_on_commit_callbacks):
     from governance.ingest.services import attach_blob, ingest_chunks
 
     model = Model.objects.create(name="In-house Palette", type="LORA", hub=Hub.UPLOAD)
-    version = ModelVersion.objects.create(model=model, name="v1", base_model="SDXL 1.0",
-                                          hub=Hub.UPLOAD)  # fmt: skip
+    version = ModelVersion.objects.create(
+        model=model, name="v1", base_model="SDXL 1.0", hub=Hub.UPLOAD
+    )
     with django_capture_on_commit_callbacks(execute=True):
         attach_blob(version=version, blob=ingest_chunks([safetensors(b"x")]), name="p.safetensors")
     return version

@@ -50,16 +50,25 @@ def test_enums_list_civitais_values_and_the_visible_base_models(catalog) -> None
     response = Client().get("/api/v1/enums")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"ModelType", "ModelFileType", "ActiveBaseModel", "BaseModel",
-                         "BaseModelType"}  # fmt: skip
+    assert set(body) == {
+        "ModelType",
+        "ModelFileType",
+        "ActiveBaseModel",
+        "BaseModel",
+        "BaseModelType",
+    }
     assert body["ModelType"] == list(ModelType.values)
     assert body["ModelFileType"] == list(ModelFile.FileType.values)
     listed = {v["baseModel"] for m in _items() for v in m["modelVersions"]}
     assert set(body["BaseModel"]) == listed and body["BaseModel"] == body["ActiveBaseModel"]
-    drafts_only = set(
-        ModelVersion.objects.exclude(model__external_id__in=[str(i) for i in catalog.approved])
-        .values_list("base_model", flat=True)
-    ) - listed  # fmt: skip
+    drafts_only = (
+        set(
+            ModelVersion.objects.exclude(
+                model__external_id__in=[str(i) for i in catalog.approved]
+            ).values_list("base_model", flat=True)
+        )
+        - listed
+    )
     assert not drafts_only & set(body["BaseModel"])
 
 
@@ -111,8 +120,14 @@ def test_hostile_query_strings_are_civitai_shaped_400s(db, path, params) -> None
     assert "error" in response.json()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/models/²", "/api/v1/model-versions/by-hash/ÀÀ",
-                                  "/api/v1/model-versions/99999999999999999999999999"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/models/²",
+        "/api/v1/model-versions/by-hash/ÀÀ",
+        "/api/v1/model-versions/99999999999999999999999999",
+    ],
+)
 def test_hostile_ids_in_paths_are_400s(db, path) -> None:
     assert Client().get(path).status_code == 400
 

@@ -68,8 +68,9 @@ def test_a_deprecated_version_downloads_with_a_warning(catalog, stored) -> None:
 
 def test_a_hub_version_whose_files_are_not_stored_says_so(catalog) -> None:
     version = catalog.version(catalog.approved[0])
-    response = Client().get(f"/api/download/models/{version.external_id}",
-                            {"token": catalog.member_key})  # fmt: skip
+    response = Client().get(
+        f"/api/download/models/{version.external_id}", {"token": catalog.member_key}
+    )
     assert response.status_code == 404
     assert "has not been stored in Hubgate yet" in response.json()["error"]
 

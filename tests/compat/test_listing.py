@@ -37,10 +37,13 @@ def test_cursor_pagination_walks_everything_once(catalog) -> None:
 def test_page_pagination_has_civitais_metadata(catalog) -> None:
     body = _get("/api/v1/models", limit=3, page=2, nsfw="true")
     assert body["metadata"] == {
-        "totalItems": 8, "currentPage": 2, "pageSize": 3, "totalPages": 3,
+        "totalItems": 8,
+        "currentPage": 2,
+        "pageSize": 3,
+        "totalPages": 3,
         "nextPage": "http://testserver/api/v1/models?limit=3&page=3&nsfw=true",
         "prevPage": "http://testserver/api/v1/models?limit=3&page=1&nsfw=true",
-    }  # fmt: skip
+    }
     assert len(body["items"]) == 3
 
 
@@ -96,10 +99,18 @@ def test_primary_file_only(catalog) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": "500"}, {"limit": "x"}, {"types": "Spaceship"}, {"sort": "Best"},
-     {"period": "Decade"}, {"nsfw": "maybe"}, {"ids": "1,a"}, {"cursor": "garbage"},
-     {"allowCommercialUse": "Everything"}],
-)  # fmt: skip
+    [
+        {"limit": "500"},
+        {"limit": "x"},
+        {"types": "Spaceship"},
+        {"sort": "Best"},
+        {"period": "Decade"},
+        {"nsfw": "maybe"},
+        {"ids": "1,a"},
+        {"cursor": "garbage"},
+        {"allowCommercialUse": "Everything"},
+    ],
+)
 def test_bad_parameters_are_400_with_zod_style_issues(db, params) -> None:
     response = Client().get("/api/v1/models", params)
     assert response.status_code == 400
@@ -126,14 +137,20 @@ def test_tags_creators_and_images(catalog) -> None:
     assert tags["metadata"]["pageSize"] == 5 and tags["metadata"]["totalItems"] > 5
     assert {"name", "modelCount", "link"} == set(tags["items"][0])
     style = _get("/api/v1/tags", query="claymation")["items"]
-    assert style == [{"name": "claymation", "modelCount": 1,
-                      "link": "http://testserver/api/v1/models?tag=claymation"}]  # fmt: skip
+    assert style == [
+        {
+            "name": "claymation",
+            "modelCount": 1,
+            "link": "http://testserver/api/v1/models?tag=claymation",
+        }
+    ]
     creators = _get("/api/v1/creators", query="tessellate")["items"]
     assert creators[0]["username"] == "tessellate" and creators[0]["modelCount"] == 2
     images = _get("/api/v1/images", limit=2, modelId=821055)
     assert len(images["items"]) == 2 and images["metadata"]["nextCursor"]
     first = images["items"][0]
     assert first["username"] == "gridwalker" and first["baseModel"] == "Wan Video"
-    following = _get("/api/v1/images", limit=2, modelId=821055,
-                     cursor=images["metadata"]["nextCursor"])  # fmt: skip
+    following = _get(
+        "/api/v1/images", limit=2, modelId=821055, cursor=images["metadata"]["nextCursor"]
+    )
     assert {i["id"] for i in following["items"]}.isdisjoint({i["id"] for i in images["items"]})

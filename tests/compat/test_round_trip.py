@@ -39,8 +39,11 @@ def _diff(expected, actual, path="") -> list[str]:
             for d in _diff(expected.get(k, "<absent>"), actual.get(k, "<absent>"), f"{path}.{k}")
         ]
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
-                for d in _diff(e, a, f"{path}[{i}]")]  # fmt: skip
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in _diff(e, a, f"{path}[{i}]")
+        ]
     return [] if expected == actual else [f"{path}: hub {expected!r:.80} != served {actual!r:.80}"]
 
 
@@ -74,8 +77,9 @@ def test_an_approved_hub_model_comes_back_with_the_same_json(fake_hub, approved_
 
 def test_the_listing_serves_the_same_documents_with_hub_ids(fake_hub, approved_from_hub) -> None:
     client = Client()
-    body = client.get("/api/v1/models", {"token": approved_from_hub, "nsfw": "true",
-                                         "sort": "Most Downloaded"}).json()  # fmt: skip
+    body = client.get(
+        "/api/v1/models", {"token": approved_from_hub, "nsfw": "true", "sort": "Most Downloaded"}
+    ).json()
     assert [m["id"] for m in body["items"]] == sorted(
         ROUND_TRIP_MODELS, key=lambda i: -fake_hub.model(i)["stats"]["downloadCount"]
     )
@@ -98,11 +102,25 @@ def test_a_version_is_found_by_every_hash_the_hub_published(fake_hub, approved_f
         assert (body["id"], body["modelId"]) == (version["id"], MERIDIAN)
     detail = client.get(f"/api/v1/model-versions/{version['id']}").json()
     assert detail["air"] == f"urn:air:sd3:checkpoint:civitai:{MERIDIAN}@{version['id']}"
-    assert detail["model"] == {"name": model["name"], "type": model["type"], "nsfw": False,
-                               "poi": False, "minor": False}  # fmt: skip
+    assert detail["model"] == {
+        "name": model["name"],
+        "type": model["type"],
+        "nsfw": False,
+        "poi": False,
+        "minor": False,
+    }
     hub_version = fake_hub.version_document(model, version)
-    for key in ("name", "baseModel", "createdAt", "publishedAt", "trainedWords", "stats",
-                "nsfwLevel", "description", "images"):  # fmt: skip
+    for key in (
+        "name",
+        "baseModel",
+        "createdAt",
+        "publishedAt",
+        "trainedWords",
+        "stats",
+        "nsfwLevel",
+        "description",
+        "images",
+    ):
         assert detail[key] == hub_version[key], key
     assert [f["hashes"] for f in detail["files"]] == [f["hashes"] for f in version["files"]]
 

@@ -85,15 +85,28 @@ def test_runserver_does_not_log_a_query_token(tmp_path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUBGATE_"))}
-    env = {**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local",
-           "HUBGATE_VAR_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env = {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "HUBGATE_VAR_DIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    }
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks",
-             f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                "--noreload",
+                "--skip-checks",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:

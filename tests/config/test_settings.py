@@ -141,10 +141,17 @@ def test_a_fresh_checkout_gets_its_sqlite_directory(tmp_path) -> None:
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local",
-             "HUBGATE_VAR_DIR": str(var)},
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "HUBGATE_VAR_DIR": str(var),
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert (var / "hubgate.sqlite3").exists()
 

@@ -61,8 +61,13 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def hub_client(fake_hub: FakeCivitai, sleeps: Sleeps) -> Iterator[CivitaiClient]:
-    client = CivitaiClient(base_url=fake_hub.url, api_key=HUB_KEY, timeout=2.0,
-                           retry=RetryPolicy(attempts=3), sleep=sleeps)  # fmt: skip
+    client = CivitaiClient(
+        base_url=fake_hub.url,
+        api_key=HUB_KEY,
+        timeout=2.0,
+        retry=RetryPolicy(attempts=3),
+        sleep=sleeps,
+    )
     yield client
     client.close()
 

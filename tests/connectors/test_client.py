@@ -53,8 +53,9 @@ def test_a_long_retry_after_is_raised_for_a_later_retry(fake_hub, hub_client, sl
 
 def test_slow_answers_time_out_and_are_retried(fake_hub, sleeps) -> None:
     fake_hub.faults.delay = 0.6
-    client = CivitaiClient(base_url=fake_hub.url, timeout=0.2, retry=RetryPolicy(attempts=2),
-                           sleep=sleeps)  # fmt: skip
+    client = CivitaiClient(
+        base_url=fake_hub.url, timeout=0.2, retry=RetryPolicy(attempts=2), sleep=sleeps
+    )
     with client, pytest.raises(HubUnavailable, match="ReadTimeout"):
         client.model(CLAYMATION)
     assert len(sleeps) == 1
@@ -119,8 +120,9 @@ def test_a_cut_download_resumes_with_range(fake_hub, hub_client) -> None:
     version, file = doc["modelVersions"][0], doc["modelVersions"][0]["files"][0]
     expected = fake_hub.file_bytes(file["id"])
     fake_hub.faults.truncate_downloads, fake_hub.faults.truncate_at = 2, 20_000
-    data = _download(hub_client, fake_hub, version["id"], expected_size=len(expected),
-                     chunk_size=8192)  # fmt: skip
+    data = _download(
+        hub_client, fake_hub, version["id"], expected_size=len(expected), chunk_size=8192
+    )
     assert data == expected
     ranges = [r.range for r in fake_hub.requests if r.path.startswith("/files/")]
     assert ranges == [None, "bytes=20000-", "bytes=40000-"]

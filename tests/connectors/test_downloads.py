@@ -51,8 +51,9 @@ def test_a_cut_download_resumes_and_still_verifies(fake_hub, hub_client) -> None
     file = services.download_file(file=version.files.get(primary=True), client=hub_client)
     assert file.blob is not None
     assert [r.range for r in fake_hub.requests if r.path.startswith("/files/")] == [
-        None, "bytes=30000-"
-    ]  # fmt: skip
+        None,
+        "bytes=30000-",
+    ]
 
 
 def test_wrong_bytes_store_nothing(fake_hub, hub_client) -> None:
@@ -77,8 +78,9 @@ def test_login_required_uses_the_api_key(fake_hub, hub_client) -> None:
 def test_a_file_without_published_hashes_is_not_downloaded(fake_hub, hub_client) -> None:
     version = _imported(hub_client, DIORAMA)
     file = version.files.get(primary=True)
-    type(file).objects.filter(pk=file.pk).update(sha256="", autov1="", autov2="", autov3="",
-                                                 crc32="", blake3="")  # fmt: skip
+    type(file).objects.filter(pk=file.pk).update(
+        sha256="", autov1="", autov2="", autov3="", crc32="", blake3=""
+    )
     file.refresh_from_db()
     with pytest.raises(HubError, match="published no hash"):
         services.download_file(file=file, client=hub_client)

@@ -30,10 +30,13 @@ def test_an_import_over_the_api_runs_as_a_job_with_progress(
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(member).post(
             "/api/connector-jobs/",
-            {"reference": f"https://civitai.com/models/{MERIDIAN}", "team": team.slug,
-             "download": True},
+            {
+                "reference": f"https://civitai.com/models/{MERIDIAN}",
+                "team": team.slug,
+                "download": True,
+            },
             format="json",
-        )  # fmt: skip
+        )
     assert response.status_code == 202, response.content
     job = client_for(member).get(f"/api/connector-jobs/{response.json()['id']}/").json()
     assert job["status"] == "succeeded", job
@@ -94,8 +97,9 @@ def test_the_admin_shows_connector_health_jobs_and_tracked_models(
     connection = HubConnection.objects.get()
     checked = admin_client.post(
         reverse("admin:connectors_hubconnection_changelist"),
-        {"action": "check_now", "_selected_action": [connection.pk]}, follow=True,
-    )  # fmt: skip
+        {"action": "check_now", "_selected_action": [connection.pk]},
+        follow=True,
+    )
     assert b"OK" in checked.content
     connection.refresh_from_db()
     assert connection.status == HubConnection.Status.OK and connection.latency_ms is not None
@@ -115,16 +119,22 @@ def test_the_admin_shows_connector_health_jobs_and_tracked_models(
 def test_the_civitai_command_imports_syncs_and_checks(hub_settings, fake_hub) -> None:
     out = StringIO()
     version_id = fake_hub.model(MERIDIAN)["modelVersions"][0]["id"]
-    call_command("civitai", "import", f"urn:air:sd3:checkpoint:civitai:{MERIDIAN}@{version_id}",
-                 "--download", stdout=out)  # fmt: skip
+    call_command(
+        "civitai",
+        "import",
+        f"urn:air:sd3:checkpoint:civitai:{MERIDIAN}@{version_id}",
+        "--download",
+        stdout=out,
+    )
     assert "Imported Meridian 3.5 Large" in out.getvalue()
     assert out.getvalue().count("stored ") == 2
     call_command("civitai", "sync", stdout=out)
     assert "1 tracked model(s) synced" in out.getvalue()
     call_command("civitai", "health", stdout=out)
     assert "OK" in out.getvalue()
-    call_command("civitai", "import-listing", "--params", '{"types": "VAE"}', "--limit", "5",
-                 stdout=out)  # fmt: skip
+    call_command(
+        "civitai", "import-listing", "--params", '{"types": "VAE"}', "--limit", "5", stdout=out
+    )
     assert "3 model(s) imported" in out.getvalue()
     with pytest.raises(CommandError, match="No model with id 1"):
         call_command("civitai", "import", "civitai:1", stdout=out)

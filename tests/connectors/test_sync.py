@@ -36,8 +36,9 @@ def _new_version(document: dict) -> dict:
     return document
 
 
-def test_sync_adds_new_versions_as_drafts_and_refreshes_stats(fake_hub, hub_client,
-                                                              tracked) -> None:  # fmt: skip
+def test_sync_adds_new_versions_as_drafts_and_refreshes_stats(
+    fake_hub, hub_client, tracked
+) -> None:
     approved = approve_for(None, tracked.versions.get(index=0))
     document = _new_version(copy.deepcopy(fake_hub.model(CLAYMATION)))
     document["stats"]["downloadCount"] += 1000

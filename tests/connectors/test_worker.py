@@ -13,8 +13,12 @@ from governance.connectors.models import ConnectorJob
 from governance.connectors.tasks import run_job_task
 from tests.conftest import ROOT, _database_url
 
-pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.slow,
-              pytest.mark.django_db(transaction=True)]  # fmt: skip
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 
 QUEUE = "hubgate-test-connectors"
 
@@ -24,19 +28,41 @@ def connector_worker(fake_hub):
     """A worker of its own on a queue of its own, pointed at the fake hub."""
     from config.celery import app
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "DATABASE_URL": _database_url(), "HUBGATE_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-           "HUBGATE_CIVITAI_BASE_URL": fake_hub.url, "HUBGATE_CIVITAI_API_KEY": ""}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "HUBGATE_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "HUBGATE_CIVITAI_BASE_URL": fake_hub.url,
+        "HUBGATE_CIVITAI_API_KEY": "",
+    }
     log_path = Path(ROOT) / "var" / "test-connector-worker.log"
     log_path.parent.mkdir(exist_ok=True)
     node = f"hubgate-connectors-{os.getpid()}"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", QUEUE,
-             "--concurrency=1", "--pool=solo", "-n", f"{node}@%h", "--without-gossip",
-             "--without-mingle", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                QUEUE,
+                "--concurrency=1",
+                "--pool=solo",
+                "-n",
+                f"{node}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:

@@ -47,11 +47,19 @@ def catalog(db, user):
             description="<p>Private portraits of the other team.</p>",
         ),
     }
-    ModelVersionFactory(model=models["photo"], base_model="SDXL 1.0", state=VersionState.APPROVED,
-                        trained_words=["lumenphoto"])  # fmt: skip
+    ModelVersionFactory(
+        model=models["photo"],
+        base_model="SDXL 1.0",
+        state=VersionState.APPROVED,
+        trained_words=["lumenphoto"],
+    )
     ModelVersionFactory(model=models["anime"], base_model="SD 1.5", state=VersionState.APPROVED)
-    ModelVersionFactory(model=models["clay"], base_model="Wan Video", state=VersionState.DRAFT,
-                        trained_words=["claymation style"])  # fmt: skip
+    ModelVersionFactory(
+        model=models["clay"],
+        base_model="Wan Video",
+        state=VersionState.DRAFT,
+        trained_words=["claymation style"],
+    )
     ModelVersionFactory(model=models["secret"], base_model="SDXL 1.0")
     # Lexical only: the sentence embeddings are computed by the semantic_catalog fixture.
     index_models([m.pk for m in models.values()], semantic=False)

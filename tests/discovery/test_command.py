@@ -17,8 +17,16 @@ def test_reindex_rebuilds_every_index_and_is_audited(catalog):
     from governance.audit.models import AuditEntry
 
     out, err = StringIO(), StringIO()
-    call_command("search", "--reindex", "--format", "text", "plasticine", stdout=out, stderr=err,
-                 skip_checks=True)  # fmt: skip
+    call_command(
+        "search",
+        "--reindex",
+        "--format",
+        "text",
+        "plasticine",
+        stdout=out,
+        stderr=err,
+        skip_checks=True,
+    )
     assert "Indexed 4 models" in err.getvalue()
     assert "Claymation Motion" in out.getvalue()
     assert AuditEntry.objects.filter(action="search.reindexed").exists()

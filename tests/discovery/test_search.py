@@ -133,8 +133,12 @@ def test_team_usage_boosts_a_model_in_the_ranking(user, catalog):
     query = "photoreal anime claymation portraits"
     before = names(search(user=user, params=SearchParams(query=query, mode="lexical")))
     last = Model.objects.get(name=before[-1])
-    UsageEvent.objects.create(kind=UsageEvent.Kind.DOWNLOAD, user=user, team=catalog["team"],
-                              version=last.versions.first())  # fmt: skip
+    UsageEvent.objects.create(
+        kind=UsageEvent.Kind.DOWNLOAD,
+        user=user,
+        team=catalog["team"],
+        version=last.versions.first(),
+    )
     after = search(user=user, params=SearchParams(query=query, mode="lexical"))
     assert after.hits[before.index(last.name) - 1].model == last or after.hits[0].model == last
     assert "personal" in next(h.sources for h in after.hits if h.model == last)

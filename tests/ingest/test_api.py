@@ -19,10 +19,14 @@ def test_resumable_upload_over_the_api(
     version = own_version
     created = api_client.post(
         "/api/uploads/",
-        {"filename": "detail.safetensors", "size": len(data), "version": version.pk,
-         "expected_hashes": {"SHA256": hashlib.sha256(data).hexdigest()}},
+        {
+            "filename": "detail.safetensors",
+            "size": len(data),
+            "version": version.pk,
+            "expected_hashes": {"SHA256": hashlib.sha256(data).hexdigest()},
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.content
     url = f"/api/uploads/{created.json()['id']}/"
     first = api_client.patch(url, data[:400_000], content_type=CHUNK, HTTP_UPLOAD_OFFSET="0")
@@ -67,9 +71,10 @@ def _stored_file(api_client, user, version, data: bytes, capture):
     user.is_staff = True
     user.save()
     session = api_client.post(
-        "/api/uploads/", {"filename": "w.bin", "size": len(data), "version": version.pk},
+        "/api/uploads/",
+        {"filename": "w.bin", "size": len(data), "version": version.pk},
         format="json",
-    ).json()  # fmt: skip
+    ).json()
     url = f"/api/uploads/{session['id']}/"
     api_client.patch(url, data, content_type=CHUNK, HTTP_UPLOAD_OFFSET="0")
     with capture(execute=True):
@@ -118,9 +123,10 @@ def test_quarantined_and_unstored_files_are_never_downloaded(
 
 def test_uploading_to_another_teams_version_is_forbidden(api_client) -> None:
     response = api_client.post(
-        "/api/uploads/", {"filename": "x.bin", "size": 5, "version": ModelVersionFactory().pk},
+        "/api/uploads/",
+        {"filename": "x.bin", "size": 5, "version": ModelVersionFactory().pk},
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
 
 
@@ -130,8 +136,7 @@ def test_a_download_is_a_usage_event(
     from governance.usage.models import UsageEvent
 
     data = os.urandom(64)
-    file = _stored_file(api_client, user, own_version, data,
-                        django_capture_on_commit_callbacks)  # fmt: skip
+    file = _stored_file(api_client, user, own_version, data, django_capture_on_commit_callbacks)
     response = api_client.get(f"/api/files/{file.pk}/download/", HTTP_RANGE="bytes=0-9")
     assert response.status_code == 206
     assert not UsageEvent.objects.exists()  # written when the response is closed, not before

@@ -88,9 +88,12 @@ def test_resumable_upload_round_trip(user, own_version, django_capture_on_commit
     data = os.urandom(1_500_000)
     version = own_version
     session = services.start_upload(
-        user=user, filename="../../etc/lora.safetensors", size=len(data), version=version,
+        user=user,
+        filename="../../etc/lora.safetensors",
+        size=len(data),
+        version=version,
         expected_hashes={"SHA256": hashlib.sha256(data).hexdigest()},
-    )  # fmt: skip
+    )
     assert session.filename == "lora.safetensors"
     assert services.append_chunk(session=session, offset=0, chunks=[data[:1_000_000]]) == 1_000_000
     with pytest.raises(Conflict, match="does not match the server's 1000000"):

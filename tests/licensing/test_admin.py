@@ -22,16 +22,26 @@ def admin_client(client, profiles):
 
 def form_data(lic: License, **changes) -> dict:
     data = {
-        "key": lic.key, "name": lic.name, "spdx_id": lic.spdx_id, "url": lic.url,
-        "summary": lic.summary, "grant_clause": lic.grant_clause, "terms": json.dumps(lic.terms),
+        "key": lic.key,
+        "name": lic.name,
+        "spdx_id": lic.spdx_id,
+        "url": lic.url,
+        "summary": lic.summary,
+        "grant_clause": lic.grant_clause,
+        "terms": json.dumps(lic.terms),
         "use_restrictions": json.dumps(lic.use_restrictions),
-        "revenue_limit_usd": lic.revenue_limit_usd or "", "revenue_clause": lic.revenue_clause,
+        "revenue_limit_usd": lic.revenue_limit_usd or "",
+        "revenue_clause": lic.revenue_clause,
         "excluded_territories": json.dumps(lic.excluded_territories),
-        "territory_clause": lic.territory_clause, "notice": lic.notice, "sources": lic.sources,
+        "territory_clause": lic.territory_clause,
+        "notice": lic.notice,
+        "sources": lic.sources,
         "change_note": "",
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-        "revisions-MIN_NUM_FORMS": "0", "revisions-MAX_NUM_FORMS": "1000",
-    }  # fmt: skip
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+        "revisions-MIN_NUM_FORMS": "0",
+        "revisions-MAX_NUM_FORMS": "1000",
+    }
     data.update(changes)
     return data
 
@@ -40,9 +50,9 @@ def test_changing_terms_in_the_admin_makes_an_audited_version(admin_client) -> N
     lic = License.objects.get(key="stability-ai-community")
     url = reverse("admin:licensing_license_change", args=[lic.pk])
     assert admin_client.get(url).status_code == 200
-    response = admin_client.post(url, form_data(
-        lic, revenue_limit_usd="2000000", change_note="new threshold announced"
-    ))  # fmt: skip
+    response = admin_client.post(
+        url, form_data(lic, revenue_limit_usd="2000000", change_note="new threshold announced")
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     lic.refresh_from_db()
     assert (lic.version, lic.revenue_limit_usd) == (2, 2_000_000)
@@ -63,11 +73,18 @@ def test_invalid_terms_are_shown_as_form_errors(admin_client) -> None:
 def test_profiles_are_edited_through_the_service(admin_client) -> None:
     profile = IntendedUse.objects.get(slug="internal-research")
     url = reverse("admin:licensing_intendeduse_change", args=[profile.pk])
-    response = admin_client.post(url, {
-        "name": profile.name, "description": profile.description, "team": "",
-        "needs": ["train_on_outputs"], "accepts_use_restrictions": "on",
-        "territories": "us, eu", "active": "on",
-    })  # fmt: skip
+    response = admin_client.post(
+        url,
+        {
+            "name": profile.name,
+            "description": profile.description,
+            "team": "",
+            "needs": ["train_on_outputs"],
+            "accepts_use_restrictions": "on",
+            "territories": "us, eu",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     profile.refresh_from_db()
     assert profile.needs == ["train_on_outputs"] and profile.territories == ["EU", "US"]

@@ -54,9 +54,13 @@ def test_licenses_without_an_spdx_id_really_have_none() -> None:
 
 def test_invalid_terms_are_refused_naming_the_term() -> None:
     with pytest.raises(TermsInvalid) as caught:
-        validate_terms({"hosting": {"permission": "maybe", "clause": "§1"},
-                        "selling": {"permission": "allowed", "clause": "§2"},
-                        "derivatives": {"permission": "conditional", "clause": "§3"}})  # fmt: skip
+        validate_terms(
+            {
+                "hosting": {"permission": "maybe", "clause": "§1"},
+                "selling": {"permission": "allowed", "clause": "§2"},
+                "derivatives": {"permission": "conditional", "clause": "§3"},
+            }
+        )
     assert set(caught.value.errors) == {"hosting", "selling", "derivatives"}
 
 
@@ -69,9 +73,7 @@ def test_a_lora_on_flux_dev_inherits_non_commercial_whatever_its_creator_allows(
     assert terms.terms["commercial_outputs"].permission is Permission.CONDITIONAL
     status = selectors.license_verdict(version=lora, profile=profiles["commercial-products"])
     assert status.verdict is LicenseVerdict.NON_COMPLIANT
-    assert selectors.license_verdict(
-        version=lora, profile=profiles["internal-research"]
-    ).passes  # fmt: skip
+    assert selectors.license_verdict(version=lora, profile=profiles["internal-research"]).passes
 
 
 def test_the_strictest_layer_decides_and_equally_strict_layers_are_all_cited(profiles) -> None:
@@ -88,8 +90,12 @@ def test_a_declared_license_is_intersected_with_the_base_model_license(profiles)
     status = selectors.license_verdict(version=version, profile=profiles["internal-research"])
     assert status.verdict is LicenseVerdict.NEEDS_REVIEW, "no declared license on Hugging Face"
     assert "No license is declared" in status.outcome.reasons[0].reason.message
-    services.declare_license(model=version.model, license=License.objects.get(key="cc-by-nc-4.0"),
-                             actor=None, source="model card")  # fmt: skip
+    services.declare_license(
+        model=version.model,
+        license=License.objects.get(key="cc-by-nc-4.0"),
+        actor=None,
+        source="model card",
+    )
     terms = selectors.effective_terms_for(version)
     assert [r.role for r in terms.licenses] == ["declared", "base"]
     assert terms.terms["commercial_use"].permission is Permission.PROHIBITED  # NC wins
@@ -103,8 +109,9 @@ def test_uploads_carry_their_base_model_license_and_other_needs_a_declared_one(p
     assert [r.key for r in terms.licenses] == ["creativeml-openrail-pp-m"] and not terms.unknown
     upscaler = ModelVersionFactory(base_model="Other", **PERMISSIVE_FLAGS)
     assert selectors.effective_terms_for(upscaler).unknown
-    services.declare_license(model=upscaler.model, license=License.objects.get(key="mit"),
-                             actor=None)  # fmt: skip
+    services.declare_license(
+        model=upscaler.model, license=License.objects.get(key="mit"), actor=None
+    )
     terms = selectors.effective_terms_for(upscaler)
     assert not terms.unknown and [r.key for r in terms.licenses] == ["mit"]
 

@@ -101,20 +101,28 @@ BASE = {
 
 #: profile → the flags it depends on: (flag, term that fails without it, clause fragment).
 FLAG_NEEDS = {
-    CP: [("image", "commercial_outputs", "lacks 'Image'"),
-         ("image", "commercial_use", "lacks 'Image'")],
+    CP: [
+        ("image", "commercial_outputs", "lacks 'Image'"),
+        ("image", "commercial_use", "lacks 'Image'"),
+    ],
     IR: [],
-    PS: [("image", "commercial_outputs", "lacks 'Image'"),
-         ("image", "commercial_use", "lacks 'Image'"),
-         ("rent", "hosting", "lacks 'Rent'")],
-    FR: [("image", "commercial_use", "lacks 'Image'"),
-         ("sell", "sell_model", "lacks 'Sell'"),
-         ("derivatives", "derivatives", "allowDerivatives=False"),
-         ("different_license", "relicense_derivatives", "allowDifferentLicense=False")],
-}  # fmt: skip
+    PS: [
+        ("image", "commercial_outputs", "lacks 'Image'"),
+        ("image", "commercial_use", "lacks 'Image'"),
+        ("rent", "hosting", "lacks 'Rent'"),
+    ],
+    FR: [
+        ("image", "commercial_use", "lacks 'Image'"),
+        ("sell", "sell_model", "lacks 'Sell'"),
+        ("derivatives", "derivatives", "allowDerivatives=False"),
+        ("different_license", "relicense_derivatives", "allowDifferentLicense=False"),
+    ],
+}
 FLAGS = ["no_credit", "image", "rent_civit", "rent", "sell", "derivatives", "different_license"]
-FLAG_COMBINATIONS = [dict(zip(FLAGS, values, strict=True))
-                     for values in itertools.product([False, True], repeat=len(FLAGS))]  # fmt: skip
+FLAG_COMBINATIONS = [
+    dict(zip(FLAGS, values, strict=True))
+    for values in itertools.product([False, True], repeat=len(FLAGS))
+]
 
 
 def _catalog() -> tuple[dict[str, LicenseData], dict[str, str | None]]:
@@ -127,27 +135,41 @@ def _catalog() -> tuple[dict[str, LicenseData], dict[str, str | None]]:
 LICENSES, BASES = _catalog()
 PROFILES = {
     entry["slug"]: IntendedUseProfile(
-        slug=entry["slug"], name=entry["name"], team=None, needs=frozenset(entry["needs"]),
+        slug=entry["slug"],
+        name=entry["name"],
+        team=None,
+        needs=frozenset(entry["needs"]),
         accepts_use_restrictions=entry["accepts_use_restrictions"],
-        territories=tuple(entry["territories"]), annual_revenue_usd=None,
+        territories=tuple(entry["territories"]),
+        annual_revenue_usd=None,
     )
     for entry in demo_data()["intended_uses"]
-}  # fmt: skip
+}
 
 
 def terms_for(base_model: str, flags: dict[str, bool]):
     key = BASES.get(base_model)
     unknown = () if key else (f"The base model {base_model!r} has no single license.",)
     facts = VersionFacts(
-        version_id=1, model_id=1, model_name="A LoRA", version_name="v1", model_type="LORA",
-        base_model=base_model, hub="civitai", unknown=unknown,
+        version_id=1,
+        model_id=1,
+        model_name="A LoRA",
+        version_name="v1",
+        model_type="LORA",
+        base_model=base_model,
+        hub="civitai",
+        unknown=unknown,
         flags=HubFlags(
-            allow_no_credit=flags["no_credit"], commercial_image=flags["image"],
-            commercial_rent_civit=flags["rent_civit"], commercial_rent=flags["rent"],
-            commercial_sell=flags["sell"], allow_derivatives=flags["derivatives"],
-            allow_different_license=flags["different_license"], creator="tester",
+            allow_no_credit=flags["no_credit"],
+            commercial_image=flags["image"],
+            commercial_rent_civit=flags["rent_civit"],
+            commercial_rent=flags["rent"],
+            commercial_sell=flags["sell"],
+            allow_derivatives=flags["derivatives"],
+            allow_different_license=flags["different_license"],
+            creator="tester",
         ),
-    )  # fmt: skip
+    )
     return effective_terms(facts, base=LICENSES[key] if key else None, declared=None)
 
 

@@ -24,9 +24,11 @@ def approved(company, stored_version, django_capture_on_commit_callbacks):
         version = stored_version()
         with django_capture_on_commit_callbacks(execute=True):
             request = approvals.request_model(
-                requester=company.alice, team=company.team, version=version,
+                requester=company.alice,
+                team=company.team,
+                version=version,
                 intended_use="internal-research",
-            )  # fmt: skip
+            )
             approvals.review_request(request=request, reviewer=company.sam, decision="approve")
             approvals.review_request(request=request, reviewer=company.lee, decision="approve")
         version.refresh_from_db()
@@ -44,8 +46,13 @@ def staff(db):
 def test_deprecation_warns_and_the_sunset_retires(company, approved, staff) -> None:
     version, successor = approved(), approved()
     sunset = timezone.now() + timedelta(days=30)
-    services.deprecate_version(version=version, actor=staff, reason="superseded by v2",
-                               successor=successor, sunset_at=sunset)  # fmt: skip
+    services.deprecate_version(
+        version=version,
+        actor=staff,
+        reason="superseded by v2",
+        successor=successor,
+        sunset_at=sunset,
+    )
     verdict = usage_verdict(company.alice, version)
     assert verdict.allowed and "deprecated: superseded by v2" in verdict.warning
     assert f"use version {successor.pk} instead" in verdict.warning
@@ -64,11 +71,13 @@ def test_deprecation_needs_a_reason_a_future_sunset_and_an_approved_successor(
     with pytest.raises(ValidationFailed, match="reason"):
         services.deprecate_version(version=version, actor=staff, reason=" ")
     with pytest.raises(ValidationFailed, match="sunset"):
-        services.deprecate_version(version=version, actor=staff, reason="old",
-                                   sunset_at=timezone.now() - timedelta(days=1))  # fmt: skip
+        services.deprecate_version(
+            version=version, actor=staff, reason="old", sunset_at=timezone.now() - timedelta(days=1)
+        )
     with pytest.raises(ValidationFailed, match="successor"):
-        services.deprecate_version(version=version, actor=staff, reason="old",
-                                   successor=ModelVersionFactory())  # fmt: skip
+        services.deprecate_version(
+            version=version, actor=staff, reason="old", successor=ModelVersionFactory()
+        )
 
 
 def test_only_admins_or_owning_team_leads_deprecate(company, approved) -> None:
@@ -108,8 +117,7 @@ def test_the_admin_cannot_edit_the_state(admin_client, approved) -> None:
 def test_use_after_the_sunset_fails_at_once_without_beat(company, approved, staff) -> None:
     version = approved()
     sunset = timezone.now() + timedelta(days=30)
-    services.deprecate_version(version=version, actor=staff, reason="superseded",
-                               sunset_at=sunset)  # fmt: skip
+    services.deprecate_version(version=version, actor=staff, reason="superseded", sunset_at=sunset)
     version.refresh_from_db()
     assert usage_verdict(company.alice, version).allowed
     with time_machine.travel(sunset + timedelta(minutes=1), tick=False):

@@ -27,9 +27,13 @@ from tests.conftest import ROOT, XDIST_SUFFIX, services_required, stop_process
 IDP_DIR = Path(__file__).resolve().parent / "idp"
 CHROMIUM = os.environ.get("HUBGATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "portal"
 IDP_CLIENT_ID = "hubgate-tests"
 IDP_CLIENT_SECRET = "hubgate-tests-secret-0123456789"  # a throwaway secret of the test IdP
@@ -54,8 +58,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         why = _browser_prerequisites()
         if why:
             if services_required():
-                pytest.fail(f"{why}, and HUBGATE_REQUIRE_SERVICES=1 says it must be here",
-                            pytrace=False)  # fmt: skip
+                pytest.fail(
+                    f"{why}, and HUBGATE_REQUIRE_SERVICES=1 says it must be here", pytrace=False
+                )
             pytest.skip(why)
 
 
@@ -75,8 +80,12 @@ def _npm_ci() -> None:
             return
         result = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=IDP_DIR, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+            cwd=IDP_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     if result.returncode != 0:
         pytest.fail(f"npm ci for the test IdP failed:\n{result.stdout}\n{result.stderr}")
 
@@ -100,18 +109,22 @@ def idp(live_server) -> Iterator[str]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / f"idp{XDIST_SUFFIX}.log"  # one IdP per pytest-xdist worker
     log = open(log_path, "w")  # noqa: SIM115  (closed below)
-    proc = subprocess.Popen(["node", "server.mjs"], cwd=IDP_DIR, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        ["node", "server.mjs"], cwd=IDP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"the test IdP exited with {proc.returncode}: "
-                            + log_path.read_text()[-2000:])  # fmt: skip
+                pytest.fail(
+                    f"the test IdP exited with {proc.returncode}: " + log_path.read_text()[-2000:]
+                )
             try:
-                with urllib.request.urlopen(f"{url}/.well-known/openid-configuration",  # noqa: S310
-                                            timeout=2) as response:  # fmt: skip
+                with urllib.request.urlopen(  # noqa: S310
+                    f"{url}/.well-known/openid-configuration",
+                    timeout=2,
+                ) as response:
                     if json.load(response).get("issuer") == url:
                         break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -131,11 +144,17 @@ def idp_app(idp):
     from allauth.socialaccount.models import SocialApp
 
     return SocialApp.objects.create(
-        provider="openid_connect", provider_id=IDP_PROVIDER_ID, name="Test IdP",
-        client_id=IDP_CLIENT_ID, secret=IDP_CLIENT_SECRET,
-        settings={"server_url": idp, "scope": ["openid", "profile", "email", "groups"],
-                  "token_auth_method": "client_secret_post"},
-    )  # fmt: skip
+        provider="openid_connect",
+        provider_id=IDP_PROVIDER_ID,
+        name="Test IdP",
+        client_id=IDP_CLIENT_ID,
+        secret=IDP_CLIENT_SECRET,
+        settings={
+            "server_url": idp,
+            "scope": ["openid", "profile", "email", "groups"],
+            "token_auth_method": "client_secret_post",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +169,7 @@ def chromium() -> Iterator[object]:
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     manager = sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)  # fmt: skip
+    browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
         yield browser
     finally:
@@ -170,8 +188,9 @@ def new_context(chromium, request) -> Iterator[object]:
     contexts = []
 
     def make():
-        context = chromium.new_context(viewport={"width": 1440, "height": 1000},
-                                       accept_downloads=True)  # fmt: skip
+        context = chromium.new_context(
+            viewport={"width": 1440, "height": 1000}, accept_downloads=True
+        )
         context.set_default_timeout(15_000)
 
         def only_local(route) -> None:

@@ -38,17 +38,25 @@ def studio_world():
     team = TeamFactory(slug="creative-studio", name="Creative Studio")
     lead_role = ReviewerRole.objects.create(slug="team-lead", name="Team lead", team_scoped=True)
     policy = ApprovalPolicy.objects.create(
-        name="Clean add-ons: team lead", priority=50, quorum=1, risk=ApprovalPolicy.Risk.LOW,
+        name="Clean add-ons: team lead",
+        priority=50,
+        quorum=1,
+        risk=ApprovalPolicy.Risk.LOW,
         model_types=[ModelType.LORA],
-    )  # fmt: skip
+    )
     policy.required_roles.set([lead_role])
     IdpGroupMapping.objects.create(group="hubgate-creative-studio", team=team)
-    IdpGroupMapping.objects.create(group="hubgate-creative-leads", team=team,
-                                   team_role=Membership.Role.LEAD)  # fmt: skip
+    IdpGroupMapping.objects.create(
+        group="hubgate-creative-leads", team=team, team_role=Membership.Role.LEAD
+    )
     version = ModelVersionFactory(
-        model__name="Copper Ink Lines", model__type=ModelType.LORA, model__tags=["ink", "line"],
-        base_model="SDXL 1.0", name="v1.0", **PERMISSIVE_FLAGS,
-    )  # fmt: skip
+        model__name="Copper Ink Lines",
+        model__type=ModelType.LORA,
+        model__tags=["ink", "line"],
+        base_model="SDXL 1.0",
+        name="v1.0",
+        **PERMISSIVE_FLAGS,
+    )
     data = _safetensors()
     attach_blob(version=version, blob=ingest_chunks([data]), name="copper_ink_v1.safetensors")
     ModelFactory(name="Nightfall Landscapes", type=ModelType.CHECKPOINT)
@@ -179,12 +187,24 @@ def test_an_idp_configured_in_settings_signs_in_a_person_without_mapped_groups(
 ) -> None:
     from .conftest import IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_PROVIDER_ID
 
-    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [{
-        "provider_id": IDP_PROVIDER_ID, "name": "Test IdP", "client_id": IDP_CLIENT_ID,
-        "secret": IDP_CLIENT_SECRET,
-        "settings": {"server_url": idp, "scope": ["openid", "profile", "email", "groups"],
-                     "token_auth_method": "client_secret_post"},
-    }]}}  # fmt: skip
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [
+                {
+                    "provider_id": IDP_PROVIDER_ID,
+                    "name": "Test IdP",
+                    "client_id": IDP_CLIENT_ID,
+                    "secret": IDP_CLIENT_SECRET,
+                    "settings": {
+                        "server_url": idp,
+                        "scope": ["openid", "profile", "email", "groups"],
+                        "token_auth_method": "client_secret_post",
+                    },
+                }
+            ],
+        }
+    }
     page = new_context().new_page()
     _sign_in_through_idp(page, live_server.url, "nina", "08-nina")
     assert page.get_by_test_id("signed-in-user").inner_text() == "Nina Newcomer"

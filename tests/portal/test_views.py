@@ -125,9 +125,11 @@ def test_request_and_review_through_the_portal(
     page = client.get(reverse("portal:model-detail", args=[version.model_id])).content.decode()
     assert "Request this version for my team" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("portal:version-request", args=[version.pk]),
-                               {"team": company.team.pk, "intended_use": "internal-research"},
-                               follow=True)  # fmt: skip
+        response = client.post(
+            reverse("portal:version-request", args=[version.pk]),
+            {"team": company.team.pk, "intended_use": "internal-research"},
+            follow=True,
+        )
     assert "now in_review" in response.content.decode()
     request = version.requests.get()
     for reviewer in (company.sam, company.lee):
@@ -135,8 +137,10 @@ def test_request_and_review_through_the_portal(
         queue = client.get(reverse("portal:requests")).content.decode()
         assert "Waiting for your review" in queue and str(version) in queue
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("portal:request-review", args=[request.pk]),
-                        {"decision": "approve", "comment": "ok"})  # fmt: skip
+            client.post(
+                reverse("portal:request-review", args=[request.pk]),
+                {"decision": "approve", "comment": "ok"},
+            )
     request.refresh_from_db()
     assert request.state == "approved"
     client.force_login(company.alice)
@@ -162,8 +166,9 @@ def test_the_queue_does_not_offer_approve_while_gates_fail_and_says_why(
     queue = client.get(reverse("portal:requests")).content.decode()
     assert "Approve is not possible while its gates fail" in queue and "t.odd" in queue
     assert 'value="approve"' not in queue
-    response = client.post(reverse("portal:request-review", args=[request.pk]),
-                           {"decision": "approve"}, follow=True)  # fmt: skip
+    response = client.post(
+        reverse("portal:request-review", args=[request.pk]), {"decision": "approve"}, follow=True
+    )
     assert "cannot be approved while its gates fail" in response.content.decode()
     assert not request.reviews.exists()
 
@@ -287,8 +292,15 @@ def test_a_waiving_reviewer_grants_and_revokes_a_waiver_from_the_queue(
     finding = request.version.files.get().blob.current_scan.findings.get(scanner="medium")
     until = (timezone.localdate() + timedelta(days=7)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(waive_url, {"finding": finding.pk, "justification": "benign, checked",
-                                "scope": "studio", "expires_on": until})  # fmt: skip
+        client.post(
+            waive_url,
+            {
+                "finding": finding.pk,
+                "justification": "benign, checked",
+                "scope": "studio",
+                "expires_on": until,
+            },
+        )
     waiver = Waiver.objects.get()
     assert (waiver.granted_by, waiver.code) == (company.sam, "t.odd")
     queue = client.get(reverse("portal:requests")).content.decode()

@@ -64,9 +64,13 @@ def test_discovery_fragment_is_swapped_in_by_htmx_and_hides_nsfw(
 
 def test_discovery_filters_by_type_base_model_commercial_use_and_tag(client, user) -> None:
     client.force_login(user)
-    ModelVersionFactory(model__name="Pony Lora", model__type=ModelType.LORA,
-                        model__tags=["ink"], base_model="Pony",
-                        model__commercial_sell=True)  # fmt: skip
+    ModelVersionFactory(
+        model__name="Pony Lora",
+        model__type=ModelType.LORA,
+        model__tags=["ink"],
+        base_model="Pony",
+        model__commercial_sell=True,
+    )
     ModelVersionFactory(model__name="Other Vae", model__type=ModelType.VAE, base_model="SD 1.5")
     url = reverse("portal:discovery-results")
 
@@ -85,8 +89,9 @@ def test_discovery_filters_by_type_base_model_commercial_use_and_tag(client, use
 
 def test_a_team_private_model_stays_out_of_every_panel(client, user) -> None:
     client.force_login(user)
-    secret = ModelFactory(name="Secret Sauce", visibility=Visibility.TEAM,
-                          owning_team=TeamFactory())  # fmt: skip
+    secret = ModelFactory(
+        name="Secret Sauce", visibility=Visibility.TEAM, owning_team=TeamFactory()
+    )
     assert "Secret Sauce" not in client.get(reverse("portal:workspace")).content.decode()
     assert client.get(reverse("portal:gallery", args=[secret.pk]), **HX).status_code == 404
     assert client.get(reverse("portal:workspace"), {"model": secret.pk}).status_code == 404
@@ -136,9 +141,12 @@ def test_recommendation_tabs(client, user) -> None:
 def test_import_progress_polls_until_the_job_finishes(client, user) -> None:
     client.force_login(user)
     job = ConnectorJob.objects.create(
-        kind=ConnectorJob.Kind.LISTING, created_by=user, status=ConnectorJob.Status.RUNNING,
-        total=40, done=10,
-    )  # fmt: skip
+        kind=ConnectorJob.Kind.LISTING,
+        created_by=user,
+        status=ConnectorJob.Status.RUNNING,
+        total=40,
+        done=10,
+    )
     url = reverse("portal:job-status", args=[job.pk])
     running = client.get(url, **HX).content.decode()
     assert 'hx-trigger="every 2s"' in running and 'value="25.0"' in running
@@ -168,8 +176,12 @@ def test_management_shows_my_teams_and_the_reviewer_queue_only_to_reviewers(
 
     version = stored_version()
     with django_capture_on_commit_callbacks(execute=True):
-        request_model(requester=company.alice, team=company.team, version=version,
-                      intended_use="internal-research")  # fmt: skip
+        request_model(
+            requester=company.alice,
+            team=company.team,
+            version=version,
+            intended_use="internal-research",
+        )
     client.force_login(company.alice)
     mine = client.get(reverse("portal:management"), **HX).content.decode()
     assert f"Your teams: <strong>{company.team.name}</strong> (member)" in mine
@@ -181,8 +193,9 @@ def test_management_shows_my_teams_and_the_reviewer_queue_only_to_reviewers(
     from governance.approvals.services import review_request
 
     with django_capture_on_commit_callbacks(execute=True):
-        review_request(request=version.requests.get(), reviewer=company.sam, decision="approve",
-                       comment="fine")  # fmt: skip
+        review_request(
+            request=version.requests.get(), reviewer=company.sam, decision="approve", comment="fine"
+        )
     company.team.memberships.create(user=UserFactory())  # more rows to join must not count twice
     client.force_login(company.alice)
     mine = client.get(reverse("portal:management"), **HX).content.decode()

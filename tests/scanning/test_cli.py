@@ -58,7 +58,8 @@ def test_hubgate_scan_exit_2_for_a_missing_file(tmp_path) -> None:
 
 
 def test_manage_py_scan_speaks_json(files) -> None:
-    result = run(sys.executable, "manage.py", "scan", "--format", "json", str(files["good"]),
-                 cwd=ROOT)  # fmt: skip
+    result = run(
+        sys.executable, "manage.py", "scan", "--format", "json", str(files["good"]), cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["files"][0]["verdict"] == "clean"

@@ -121,12 +121,18 @@ def test_report_formats_and_exit_codes(plugin, tmp_path, capsys, output_format) 
 
 
 def test_missing_files_and_failed_scanners_exit_2(plugin, tmp_path) -> None:
-    assert report.run([str(tmp_path / "nope")], output_format="text", fail_on="high",
-                      out=io.StringIO()) == report.EXIT_ERROR  # fmt: skip
+    assert (
+        report.run(
+            [str(tmp_path / "nope")], output_format="text", fail_on="high", out=io.StringIO()
+        )
+        == report.EXIT_ERROR
+    )
     plugin(Raising(), name="raising")
     good = safetensors_file(tmp_path).path
-    assert report.run([str(good)], output_format="sarif", fail_on="critical",
-                      out=io.StringIO()) == report.EXIT_ERROR  # fmt: skip
+    assert (
+        report.run([str(good)], output_format="sarif", fail_on="critical", out=io.StringIO())
+        == report.EXIT_ERROR
+    )
 
 
 def test_severity_order() -> None:

@@ -51,8 +51,9 @@ def test_zero_weight_scores_are_context_not_value() -> None:
 
 
 def test_a_failed_scorer_is_named_not_guessed() -> None:
-    q = combine(1, [("momentum", "", None, ""), ("x", "metadata_completeness", 0.9, "")],
-                weights=MEAN)  # fmt: skip
+    q = combine(
+        1, [("momentum", "", None, ""), ("x", "metadata_completeness", 0.9, "")], weights=MEAN
+    )
     assert q.value == 0.9
     assert q.missing == ("momentum",)
     assert "not scored: momentum" in q.explanation

@@ -53,9 +53,20 @@ class ModelRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelRequest
         fields = [
-            "id", "version", "team", "requester", "intended_use", "justification", "state",
-            "policy", "decision_comment", "gate_reasons", "reviews", "created_at", "decided_at",
-        ]  # fmt: skip
+            "id",
+            "version",
+            "team",
+            "requester",
+            "intended_use",
+            "justification",
+            "state",
+            "policy",
+            "decision_comment",
+            "gate_reasons",
+            "reviews",
+            "created_at",
+            "decided_at",
+        ]
         read_only_fields = ["state", "policy", "decision_comment", "created_at", "decided_at"]
         # Duplicates are the service's business (a 409 naming the open request), not a 400.
         validators: list = []
@@ -70,9 +81,12 @@ class ReviewCreateSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Review.Decision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     role = serializers.SlugRelatedField(
-        slug_field="slug", queryset=ReviewerRole.objects.all(), required=False, allow_null=True,
+        slug_field="slug",
+        queryset=ReviewerRole.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="Which required role you fill; defaults to the first open one you hold.",
-    )  # fmt: skip
+    )
 
 
 class WaiverSerializer(serializers.ModelSerializer):
@@ -84,8 +98,19 @@ class WaiverSerializer(serializers.ModelSerializer):
     class Meta:
         model = Waiver
         fields = [
-            "id", "version", "finding", "blob_sha256", "scanner", "code", "member",
-            "justification", "scope", "granted_by", "role", "granted_at", "expires_at",
+            "id",
+            "version",
+            "finding",
+            "blob_sha256",
+            "scanner",
+            "code",
+            "member",
+            "justification",
+            "scope",
+            "granted_by",
+            "role",
+            "granted_at",
+            "expires_at",
             "revoked_at",
-        ]  # fmt: skip
+        ]
         read_only_fields = ["blob_sha256", "scanner", "code", "member", "granted_at", "revoked_at"]

@@ -23,9 +23,11 @@ from .serializers import (
 
 
 class ModelRequestViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Requests to use a model version for a team; reviewers decide them."""
 
     serializer_class = ModelRequestSerializer
@@ -61,8 +63,9 @@ class ModelRequestViewSet(
         """Approve or reject the request in one of its required reviewer roles."""
         data = ReviewCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = services.review_request(request=self.get_object(), reviewer=request.user,
-                                         **data.validated_data)  # fmt: skip
+        review = services.review_request(
+            request=self.get_object(), reviewer=request.user, **data.validated_data
+        )
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ModelRequestSerializer)
@@ -82,9 +85,11 @@ class ModelRequestViewSet(
 
 
 class WaiverViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Time-limited exceptions for single non-critical findings."""
 
     serializer_class = WaiverSerializer

@@ -23,9 +23,17 @@ class ImageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Image
         fields = [
-            "id", "external_id", "url", "type", "nsfw_level", "width", "height", "blurhash",
-            "meta", "has_meta",
-        ]  # fmt: skip
+            "id",
+            "external_id",
+            "url",
+            "type",
+            "nsfw_level",
+            "width",
+            "height",
+            "blurhash",
+            "meta",
+            "has_meta",
+        ]
 
 
 class ModelFileSerializer(serializers.ModelSerializer):
@@ -33,9 +41,12 @@ class ModelFileSerializer(serializers.ModelSerializer):
     size_bytes = serializers.IntegerField(read_only=True)
     stored = serializers.SerializerMethodField(help_text="Whether Hubgate holds the bytes.")
     scan_verdict = serializers.CharField(
-        source="blob.current_scan.verdict", default=None, read_only=True, allow_null=True,
+        source="blob.current_scan.verdict",
+        default=None,
+        read_only=True,
+        allow_null=True,
         help_text="Hubgate's own scan: pending, clean, flagged, quarantined or error.",
-    )  # fmt: skip
+    )
 
     def get_stored(self, obj: ModelFile) -> bool:
         return obj.blob_id is not None
@@ -43,11 +54,26 @@ class ModelFileSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelFile
         fields = [
-            "id", "version", "external_id", "name", "type", "size_kb", "size_bytes", "primary",
-            "format", "fp", "size_variant", "hashes", "pickle_scan_result",
-            "pickle_scan_message", "virus_scan_result", "virus_scan_message", "scanned_at",
-            "stored", "scan_verdict",
-        ]  # fmt: skip
+            "id",
+            "version",
+            "external_id",
+            "name",
+            "type",
+            "size_kb",
+            "size_bytes",
+            "primary",
+            "format",
+            "fp",
+            "size_variant",
+            "hashes",
+            "pickle_scan_result",
+            "pickle_scan_message",
+            "virus_scan_result",
+            "virus_scan_message",
+            "scanned_at",
+            "stored",
+            "scan_verdict",
+        ]
 
 
 class VersionScoreSerializer(serializers.ModelSerializer):
@@ -63,13 +89,33 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = [
-            "id", "model", "state", "hub", "external_id", "name", "description", "index",
+            "id",
+            "model",
+            "state",
+            "hub",
+            "external_id",
+            "name",
+            "description",
+            "index",
             "base_model",
-            "base_model_type", "trained_words", "nsfw_level", "status", "availability",
-            "early_access_time_frame", "early_access_ends_at", "published_at",
-            "hub_created_at", "hub_updated_at", "download_count", "rating", "rating_count",
-            "thumbs_up_count", "thumbs_down_count", "files", "images",
-        ]  # fmt: skip
+            "base_model_type",
+            "trained_words",
+            "nsfw_level",
+            "status",
+            "availability",
+            "early_access_time_frame",
+            "early_access_ends_at",
+            "published_at",
+            "hub_created_at",
+            "hub_updated_at",
+            "download_count",
+            "rating",
+            "rating_count",
+            "thumbs_up_count",
+            "thumbs_down_count",
+            "files",
+            "images",
+        ]
 
 
 class ModelVersionSummarySerializer(serializers.ModelSerializer):
@@ -87,13 +133,34 @@ class _ModelBase(serializers.ModelSerializer):
     class Meta:
         model = Model
         fields = [
-            "id", "hub", "external_id", "source_url", "name", "type", "creator", "owning_team",
-            "tags", "nsfw", "nsfw_level", "poi", "mode", "allow_no_credit",
-            "allow_commercial_use", "allow_derivatives", "allow_different_license",
-            "download_count", "favorite_count", "comment_count", "rating", "rating_count",
-            "thumbs_up_count", "thumbs_down_count", "created_at", "updated_at",
+            "id",
+            "hub",
+            "external_id",
+            "source_url",
+            "name",
+            "type",
+            "creator",
+            "owning_team",
+            "tags",
+            "nsfw",
+            "nsfw_level",
+            "poi",
+            "mode",
+            "allow_no_credit",
+            "allow_commercial_use",
+            "allow_derivatives",
+            "allow_different_license",
+            "download_count",
+            "favorite_count",
+            "comment_count",
+            "rating",
+            "rating_count",
+            "thumbs_up_count",
+            "thumbs_down_count",
+            "created_at",
+            "updated_at",
             "last_synced_at",
-        ]  # fmt: skip
+        ]
 
 
 class ModelListSerializer(_ModelBase):

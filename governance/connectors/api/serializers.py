@@ -15,10 +15,27 @@ class ConnectorJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConnectorJob
         fields = [
-            "id", "hub", "kind", "status", "reference", "options", "created_by", "owning_team",
-            "model", "unit", "done", "total", "percent", "failed", "message", "errors",
-            "created_at", "started_at", "finished_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "hub",
+            "kind",
+            "status",
+            "reference",
+            "options",
+            "created_by",
+            "owning_team",
+            "model",
+            "unit",
+            "done",
+            "total",
+            "percent",
+            "failed",
+            "message",
+            "errors",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -30,9 +47,12 @@ class ImportRequestSerializer(serializers.Serializer):
         "AIR (urn:air:sdxl:lora:civitai:123@456) or a file hash.",
     )
     team = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True,
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="The team that will own the model (one of yours).",
-    )  # fmt: skip
+    )
     download = serializers.BooleanField(
         default=False, help_text="Also download the named (or newest) version's files."
     )

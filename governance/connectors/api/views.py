@@ -15,9 +15,11 @@ from .serializers import ConnectorJobSerializer, ImportRequestSerializer
 
 
 class ConnectorJobViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Imports, syncs and downloads from CivitAI, with their progress (``done`` of ``total``)."""
 
     serializer_class = ConnectorJobSerializer
@@ -43,10 +45,12 @@ class ConnectorJobViewSet(
         job = services.start_job(
             kind=ConnectorJob.Kind.IMPORT,
             reference=data.validated_data["reference"],
-            options={"download": data.validated_data["download"],
-                     "track": data.validated_data["track"]},
+            options={
+                "download": data.validated_data["download"],
+                "track": data.validated_data["track"],
+            },
             actor=user,
             owning_team=team,
-        )  # fmt: skip
+        )
         job.refresh_from_db()
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -12,9 +12,17 @@ class BlobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Blob
         fields = [
-            "sha256", "autov2", "autov1", "autov3", "crc32", "blake3", "size", "format",
-            "verdict", "created_at",
-        ]  # fmt: skip
+            "sha256",
+            "autov2",
+            "autov1",
+            "autov3",
+            "crc32",
+            "blake3",
+            "size",
+            "format",
+            "verdict",
+            "created_at",
+        ]
 
 
 class UploadCreateSerializer(serializers.Serializer):
@@ -23,9 +31,10 @@ class UploadCreateSerializer(serializers.Serializer):
     version = VisibleVersionField(required=False, allow_null=True)
     declared_format = serializers.CharField(max_length=32, required=False, allow_blank=True)
     expected_hashes = serializers.DictField(
-        child=serializers.CharField(), required=False,
-        help_text="Published hashes to verify, e.g. {\"SHA256\": \"…\"}.",
-    )  # fmt: skip
+        child=serializers.CharField(),
+        required=False,
+        help_text='Published hashes to verify, e.g. {"SHA256": "…"}.',
+    )
 
 
 class UploadSessionSerializer(serializers.ModelSerializer):
@@ -34,6 +43,15 @@ class UploadSessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = UploadSession
         fields = [
-            "id", "filename", "size", "offset", "status", "error", "version",
-            "expected_hashes", "blob", "created_at", "expires_at",
-        ]  # fmt: skip
+            "id",
+            "filename",
+            "size",
+            "offset",
+            "status",
+            "error",
+            "version",
+            "expected_hashes",
+            "blob",
+            "created_at",
+            "expires_at",
+        ]

@@ -24,10 +24,24 @@ class LicenseSerializer(serializers.ModelSerializer):
     class Meta:
         model = License
         fields = [
-            "key", "name", "spdx_id", "expression", "url", "summary", "grant_clause", "version",
-            "terms", "use_restrictions", "revenue_limit_usd", "revenue_clause",
-            "excluded_territories", "territory_clause", "notice", "sources", "updated_at",
-        ]  # fmt: skip
+            "key",
+            "name",
+            "spdx_id",
+            "expression",
+            "url",
+            "summary",
+            "grant_clause",
+            "version",
+            "terms",
+            "use_restrictions",
+            "revenue_limit_usd",
+            "revenue_clause",
+            "excluded_territories",
+            "territory_clause",
+            "notice",
+            "sources",
+            "updated_at",
+        ]
 
 
 class LicenseRevisionSerializer(serializers.ModelSerializer):
@@ -57,9 +71,16 @@ class IntendedUseSerializer(serializers.ModelSerializer):
     class Meta:
         model = IntendedUse
         fields = [
-            "slug", "name", "description", "team", "needs", "accepts_use_restrictions",
-            "territories", "active", "updated_at",
-        ]  # fmt: skip
+            "slug",
+            "name",
+            "description",
+            "team",
+            "needs",
+            "accepts_use_restrictions",
+            "territories",
+            "active",
+            "updated_at",
+        ]
 
 
 class LicenseReasonSerializer(serializers.Serializer):
@@ -117,16 +138,28 @@ class LicenseDecisionSerializer(serializers.ModelSerializer):
     )
     reasons = serializers.JSONField(read_only=True)
     decided_verdict = serializers.ChoiceField(
-        source="outcome", choices=LicenseDecision.Outcome.choices,
+        source="outcome",
+        choices=LicenseDecision.Outcome.choices,
         help_text="What the legal reviewer decides the verdict is.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = LicenseDecision
         fields = [
-            "id", "version", "intended_use", "decided_verdict", "justification", "reasons", "basis",
-            "decided_by", "role", "decided_at", "expires_at", "revoked_at", "revoked_by",
-        ]  # fmt: skip
+            "id",
+            "version",
+            "intended_use",
+            "decided_verdict",
+            "justification",
+            "reasons",
+            "basis",
+            "decided_by",
+            "role",
+            "decided_at",
+            "expires_at",
+            "revoked_at",
+            "revoked_by",
+        ]
         read_only_fields = ["basis", "decided_at", "revoked_at"]
 
 

@@ -148,9 +148,11 @@ class LicenseEvaluationViewSet(viewsets.GenericViewSet):
 
 
 class LicenseDecisionViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Legal reviewers' justified, expiring decisions on versions that need license review."""
 
     serializer_class = serializers.LicenseDecisionSerializer
@@ -170,10 +172,13 @@ class LicenseDecisionViewSet(
         data.is_valid(raise_exception=True)
         values = data.validated_data
         decision = services.record_license_decision(
-            version=values["version"], intended_use=values["intended_use"],
-            decided_by=request.user, outcome=values["outcome"],
-            justification=values["justification"], expires_at=values["expires_at"],
-        )  # fmt: skip
+            version=values["version"],
+            intended_use=values["intended_use"],
+            decided_by=request.user,
+            outcome=values["outcome"],
+            justification=values["justification"],
+            expires_at=values["expires_at"],
+        )
         return Response(self.get_serializer(decision).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.LicenseDecisionSerializer)

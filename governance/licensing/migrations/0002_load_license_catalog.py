@@ -13,7 +13,7 @@ FIELDS = (
     "name", "spdx_id", "url", "summary", "grant_clause", "terms", "use_restrictions",
     "revenue_limit_usd", "revenue_clause", "excluded_territories", "territory_clause",
     "notice", "sources",
-)  # fmt: skip
+)
 
 
 def load(apps, schema_editor):
@@ -28,7 +28,7 @@ def load(apps, schema_editor):
             LicenseRevision.objects.create(
                 license=lic, version=1, snapshot={**values, "version": 1},
                 note="Shipped with Hubgate.",
-            )  # fmt: skip
+            )
     for entry in catalog["base_models"]:
         license_ = License.objects.filter(key=entry["license"]).first() if entry["license"] else None
         BaseModelLicense.objects.get_or_create(

@@ -25,16 +25,28 @@ C, R, N = LicenseVerdict.COMPLIANT, LicenseVerdict.NEEDS_REVIEW, LicenseVerdict.
 
 def terms(permission: Permission = Permission.ALLOWED, **overrides) -> EffectiveTerms:
     values = {
-        name: LicenseTerm(name, permission, "Test License v1", f"§{i}", conditions=("do it",)
-                          if permission is Permission.CONDITIONAL else ())
+        name: LicenseTerm(
+            name,
+            permission,
+            "Test License v1",
+            f"§{i}",
+            conditions=("do it",) if permission is Permission.CONDITIONAL else (),
+        )
         for i, name in enumerate(LICENSE_TERMS, start=1)
-    }  # fmt: skip
+    }
     fields = {"terms": values}
     fields.update(overrides)
     return EffectiveTerms(
-        version_id=1, model_id=1, model_name="M", version_name="v1", model_type="LORA",
-        base_model="SDXL 1.0", hub="civitai", licenses=(), **fields,
-    )  # fmt: skip
+        version_id=1,
+        model_id=1,
+        model_name="M",
+        version_name="v1",
+        model_type="LORA",
+        base_model="SDXL 1.0",
+        hub="civitai",
+        licenses=(),
+        **fields,
+    )
 
 
 def profile(*needs: str, **fields) -> IntendedUseProfile:
@@ -53,16 +65,20 @@ def test_a_prohibited_right_the_use_needs_is_non_compliant_citing_it() -> None:
 
 
 def test_rights_the_use_does_not_need_do_not_matter() -> None:
-    result = evaluator.hubgate_evaluate_license(terms=terms(Permission.PROHIBITED),
-                                                profile=profile())  # fmt: skip
+    result = evaluator.hubgate_evaluate_license(
+        terms=terms(Permission.PROHIBITED), profile=profile()
+    )
     assert result.verdict is C
     assert [r.term for r in result.reasons] == ["use_without_credit"]  # the credit obligation
 
 
 def test_unclear_terms_need_review_and_conditions_become_obligations() -> None:
-    assert evaluator.hubgate_evaluate_license(
-        terms=terms(Permission.REVIEW), profile=profile("derivatives")
-    ).verdict is R  # fmt: skip
+    assert (
+        evaluator.hubgate_evaluate_license(
+            terms=terms(Permission.REVIEW), profile=profile("derivatives")
+        ).verdict
+        is R
+    )
     result = evaluator.hubgate_evaluate_license(
         terms=terms(Permission.CONDITIONAL), profile=profile("derivatives")
     )

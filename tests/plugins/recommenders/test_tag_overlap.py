@@ -11,9 +11,14 @@ from plugins.recommenders.tag_overlap import (
 
 def snap(id, tags, base=("SDXL 1.0",), type="LORA", downloads=0) -> ModelSnapshot:
     return ModelSnapshot(
-        id=id, name=f"M{id}", type=type, tags=frozenset(tags), base_models=frozenset(base),
-        creator="c", download_count=downloads,
-    )  # fmt: skip
+        id=id,
+        name=f"M{id}",
+        type=type,
+        tags=frozenset(tags),
+        base_models=frozenset(base),
+        creator="c",
+        download_count=downloads,
+    )
 
 
 def test_identical_models_are_fully_similar() -> None:

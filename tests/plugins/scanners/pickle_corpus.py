@@ -78,28 +78,68 @@ def call_system(module: bytes = b"", name: bytes = b"") -> bytes:
 
 def _tensor(key: str) -> bytes:
     storage = (
-        MARK + text("storage") + glob("torch", "FloatStorage") + text(key) + text("cpu")
-        + binint(4) + TUPLE + BINPERSID
-    )  # fmt: skip
+        MARK
+        + text("storage")
+        + glob("torch", "FloatStorage")
+        + text(key)
+        + text("cpu")
+        + binint(4)
+        + TUPLE
+        + BINPERSID
+    )
     return (
-        glob("torch._utils", "_rebuild_tensor_v2") + MARK + storage + binint(0)
-        + binint(2) + binint(2) + TUPLE2 + binint(2) + binint(1) + TUPLE2 + NEWFALSE
-        + glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE + TUPLE + REDUCE
-    )  # fmt: skip
+        glob("torch._utils", "_rebuild_tensor_v2")
+        + MARK
+        + storage
+        + binint(0)
+        + binint(2)
+        + binint(2)
+        + TUPLE2
+        + binint(2)
+        + binint(1)
+        + TUPLE2
+        + NEWFALSE
+        + glob("collections", "OrderedDict")
+        + EMPTY_TUPLE
+        + REDUCE
+        + TUPLE
+        + REDUCE
+    )
 
 
 def state_dict_pickle() -> bytes:
     """What ``torch.save(model.state_dict())`` writes for two 2x2 float tensors, protocol 2."""
     parameter = (
-        glob("torch._utils", "_rebuild_parameter") + MARK + _tensor("1") + NEWFALSE
-        + glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE + TUPLE + REDUCE
-    )  # fmt: skip
+        glob("torch._utils", "_rebuild_parameter")
+        + MARK
+        + _tensor("1")
+        + NEWFALSE
+        + glob("collections", "OrderedDict")
+        + EMPTY_TUPLE
+        + REDUCE
+        + TUPLE
+        + REDUCE
+    )
     return (
-        proto(2) + glob("collections", "OrderedDict") + binput(0) + EMPTY_TUPLE + REDUCE
-        + binput(1) + MARK + text("layer.weight") + _tensor("0") + text("layer.bias")
-        + parameter + SETITEMS + EMPTY_DICT + text("_metadata") + EMPTY_DICT + SETITEM + BUILD
+        proto(2)
+        + glob("collections", "OrderedDict")
+        + binput(0)
+        + EMPTY_TUPLE
+        + REDUCE
+        + binput(1)
+        + MARK
+        + text("layer.weight")
+        + _tensor("0")
+        + text("layer.bias")
+        + parameter
+        + SETITEMS
+        + EMPTY_DICT
+        + text("_metadata")
+        + EMPTY_DICT
+        + SETITEM
+        + BUILD
         + STOP
-    )  # fmt: skip
+    )
 
 
 # --- Containers ------------------------------------------------------------------------------
@@ -147,16 +187,25 @@ def legacy_torch_tar(
     """torch's oldest format: a tar of sys_info, pickle, storages and tensors."""
     storages = (
         pickle.dumps(2, protocol=2)
-        + legacy_storage_header("0") + struct.pack("<q", 4) + bytes(16)
+        + legacy_storage_header("0")
+        + struct.pack("<q", 4)
+        + bytes(16)
         + (second_storage_header or legacy_storage_header("1"))
-        + struct.pack("<q", 2) + bytes(8)
+        + struct.pack("<q", 2)
+        + bytes(8)
         + pickle.dumps([], protocol=2)
-    )  # fmt: skip
+    )
     tensors = (
-        pickle.dumps(1, protocol=2) + proto(2) + text("t0") + text("0")
-        + glob("torch", "FloatTensor") + TUPLE3 + STOP
-        + struct.pack("<ii", 1, 0) + struct.pack("<qqq", 4, 1, 0)
-    )  # fmt: skip
+        pickle.dumps(1, protocol=2)
+        + proto(2)
+        + text("t0")
+        + text("0")
+        + glob("torch", "FloatTensor")
+        + TUPLE3
+        + STOP
+        + struct.pack("<ii", 1, 0)
+        + struct.pack("<qqq", 4, 1, 0)
+    )
     return make_tar(
         [
             ("sys_info", sys_info or pickle.dumps({"little_endian": True}, protocol=2)),
@@ -175,8 +224,9 @@ def legacy_torch_file(main: bytes, *, sys_info: bytes | None = None) -> bytes:
         + (sys_info or pickle.dumps({"protocol_version": 1001}, protocol=2))
         + main
         + pickle.dumps(["0"], protocol=2)
-        + struct.pack("<q", 4) + struct.pack("<4f", 1.0, 2.0, 3.0, 4.0)
-    )  # fmt: skip
+        + struct.pack("<q", 4)
+        + struct.pack("<4f", 1.0, 2.0, 3.0, 4.0)
+    )
 
 
 def npy(descr: str | list, data: bytes, *, shape: str = "(1,)") -> bytes:

@@ -149,9 +149,19 @@ def with_zip64_end(content: bytes) -> bytes:
         lzma.compress(b"nor this"),
         bytes(2048),
     ],
-    ids=["empty", "pk", "random", "pickle", "safetensors", "gguf", "gzip_text", "bzip2_text",
-         "xz_text", "zeros"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "pk",
+        "random",
+        "pickle",
+        "safetensors",
+        "gguf",
+        "gzip_text",
+        "bzip2_text",
+        "xz_text",
+        "zeros",
+    ],
+)
 def test_files_that_are_not_archives_are_not_its_business(tmp_path: Path, content: bytes) -> None:
     assert scan(write(tmp_path, content)) is None
 

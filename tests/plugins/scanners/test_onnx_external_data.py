@@ -140,9 +140,19 @@ def test_content_is_recognised_whatever_the_name(tmp_path: Path) -> None:
         vint(1, 9) + key(3, 3) + key(3, 4) + ld(7, graph()),  # a group at the top level
         b"\xff" * 11,  # a varint longer than 10 bytes
     ],
-    ids=["empty", "random", "pickle", "zip", "safetensors", "no_graph", "graph_not_a_message",
-         "no_ir_version", "group", "overlong_varint"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "random",
+        "pickle",
+        "zip",
+        "safetensors",
+        "no_graph",
+        "graph_not_a_message",
+        "no_ir_version",
+        "group",
+        "overlong_varint",
+    ],
+)
 def test_files_that_do_not_parse_as_a_model_are_not_its_business(
     tmp_path: Path, content: bytes
 ) -> None:

@@ -246,18 +246,39 @@ def test_stack_global_names_built_through_the_memo_are_resolved(tmp_path: Path) 
 
 def test_overwritten_memo_slots_resolve_to_the_last_value(tmp_path: Path) -> None:
     names = (
-        text("collections") + binput(0) + POP + text("os") + binput(0) + POP
-        + text("OrderedDict") + binput(1) + POP + text("system") + binput(1) + POP
-    )  # fmt: skip
+        text("collections")
+        + binput(0)
+        + POP
+        + text("os")
+        + binput(0)
+        + POP
+        + text("OrderedDict")
+        + binput(1)
+        + POP
+        + text("system")
+        + binput(1)
+        + POP
+    )
     data = proto(4) + names + call_system(binget(0), binget(1)) + STOP
     system_call(hubgate_scan_file(write(tmp_path, "x.pkl", data)))
 
 
 def test_memo_copies_and_dup_are_followed(tmp_path: Path) -> None:
     names = (
-        text("os") + DUP + binput(0) + POP + POP + binget(0) + binput(5) + POP
-        + text("system") + DUP + MEMOIZE + POP + POP  # MEMOIZE fills slot len(memo) == 2
-    )  # fmt: skip
+        text("os")
+        + DUP
+        + binput(0)
+        + POP
+        + POP
+        + binget(0)
+        + binput(5)
+        + POP
+        + text("system")
+        + DUP
+        + MEMOIZE
+        + POP
+        + POP  # MEMOIZE fills slot len(memo) == 2
+    )
     data = proto(4) + names + call_system(binget(5), binget(2)) + STOP
     system_call(hubgate_scan_file(write(tmp_path, "x.pkl", data)))
 
@@ -382,10 +403,18 @@ def test_one_finding_per_global_and_member_however_often_it_occurs(tmp_path: Pat
 
 def test_configured_extra_safe_globals_are_allowed(tmp_path: Path) -> None:
     data = (
-        proto(2) + glob("sklearn.linear_model", "LogisticRegression") + POP
-        + glob("mypkg", "Config") + POP + glob("mypkg", "Outer.Inner") + POP
-        + glob("mypkg.sub", "Thing") + POP + glob("other", "Outer.Inner") + STOP
-    )  # fmt: skip
+        proto(2)
+        + glob("sklearn.linear_model", "LogisticRegression")
+        + POP
+        + glob("mypkg", "Config")
+        + POP
+        + glob("mypkg", "Outer.Inner")
+        + POP
+        + glob("mypkg.sub", "Thing")
+        + POP
+        + glob("other", "Outer.Inner")
+        + STOP
+    )
     file = write(tmp_path, "x.pkl", data)
     pickle_opcodes.hubgate_settings.apply(
         {

@@ -75,9 +75,19 @@ def test_memo_copied_names_resolve_where_picklescan_sees_the_memo_indices(tmp_pa
     # picklescan records, for each memo slot, the argument of the opcode before the PUT: for a
     # slot filled from another slot that is the index "0", not the string "os".
     names = (
-        text("os") + binput(0) + POP + text("system") + binput(1) + POP
-        + binget(0) + binput(2) + POP + binget(1) + binput(3) + POP
-    )  # fmt: skip
+        text("os")
+        + binput(0)
+        + POP
+        + text("system")
+        + binput(1)
+        + POP
+        + binget(0)
+        + binput(2)
+        + POP
+        + binget(1)
+        + binput(3)
+        + POP
+    )
     file = write(tmp_path, "x.pkl", proto(4) + names + call_system(binget(2), binget(3)) + STOP)
     assert picklescan_dangerous(file.path) == set()  # it sees "0.1": merely suspicious
     assert ours(file.path) == {system(module="os")}

@@ -35,7 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"No user {options['username']!r}.")
         days = options["days"]
         _, raw = create_api_key(
-            user=user, name=options["name"], scopes=options["scopes"].split(","),
+            user=user,
+            name=options["name"],
+            scopes=options["scopes"].split(","),
             expires_at=timezone.now() + timedelta(days=days) if days else None,
-        )  # fmt: skip
+        )
         self.stdout.write(raw)

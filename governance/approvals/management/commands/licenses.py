@@ -44,9 +44,10 @@ class Command(BaseCommand):
         evaluate.add_argument("--format", choices=["text", "json"], default="text")
         sync = commands.add_parser("sync", help="Load the shipped license catalog.")
         sync.add_argument(
-            "--update", action="store_true",
+            "--update",
+            action="store_true",
             help="Also apply shipped terms that differ (a new, audited version each).",
-        )  # fmt: skip
+        )
         reevaluate = commands.add_parser(
             "reevaluate", help="Re-evaluate approved and open requests now (all, or a scope)."
         )
@@ -74,10 +75,18 @@ class Command(BaseCommand):
             )
         status = selectors.license_verdict(version=version, profile=profile)
         if format == "json":
-            self.stdout.write(json.dumps({
-                "version_id": version.pk, "model": version.model.name, "version": version.name,
-                "base_model": version.base_model, **status.as_dict(),
-            }, indent=2))  # fmt: skip
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "version_id": version.pk,
+                        "model": version.model.name,
+                        "version": version.name,
+                        "base_model": version.base_model,
+                        **status.as_dict(),
+                    },
+                    indent=2,
+                )
+            )
         else:
             self._print_status(version, profile, status)
         sys.exit(EXIT_CODES[status.verdict])
@@ -85,8 +94,10 @@ class Command(BaseCommand):
     def _print_status(self, version, profile, status) -> None:
         terms = status.outcome.terms
         w = self.stdout.write
-        w(f"{version.model.name} — {version.name} (version {version.pk}), "
-          f"base model {version.base_model or '—'}, {version.model.get_hub_display()}")  # fmt: skip
+        w(
+            f"{version.model.name} — {version.name} (version {version.pk}), "
+            f"base model {version.base_model or '—'}, {version.model.get_hub_display()}"
+        )
         w(f"Intended use: {profile.slug} ({profile.name})")
         licenses = "; ".join(f"{r.name} v{r.version} ({r.role})" for r in terms.licenses)
         w(f"Licenses: {licenses or 'none known'}")
@@ -94,12 +105,16 @@ class Command(BaseCommand):
         for item in status.outcome.reasons:
             r = item.reason
             w(f"  [{r.verdict.value}] {REASON_LABELS.get(r.term, r.term)}: {r.message}")
-            w(f"      cites {' '.join(p for p in (r.source, r.clause) if p and p != '—') or '—'}"
-              f" ({item.plugin})")  # fmt: skip
+            w(
+                f"      cites {' '.join(p for p in (r.source, r.clause) if p and p != '—') or '—'}"
+                f" ({item.plugin})"
+            )
         if status.decision is not None:
             d = status.decision
-            w(f"Legal decision #{d.pk} by {d.decided_by} until {d.expires_at:%Y-%m-%d}: "
-              f"{d.get_outcome_display()} — {d.justification}")  # fmt: skip
+            w(
+                f"Legal decision #{d.pk} by {d.decided_by} until {d.expires_at:%Y-%m-%d}: "
+                f"{d.get_outcome_display()} — {d.justification}"
+            )
 
     def _sync(self, *, update: bool, **_) -> None:
         report = services.sync_license_catalog(update=update)

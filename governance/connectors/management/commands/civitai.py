@@ -43,22 +43,24 @@ class Command(BaseCommand):
         except HubgateError as exc:
             raise CommandError(exc.detail) from exc
 
-    def _import(self, *, reference: str, team: str | None, download: bool, no_track: bool,
-                **_) -> None:  # fmt: skip
+    def _import(
+        self, *, reference: str, team: str | None, download: bool, no_track: bool, **_
+    ) -> None:
         owner = None
         if team:
             owner = Team.objects.filter(slug=team).first()
             if owner is None:
                 raise CommandError(f"No team {team!r}.")
-        outcome = services.import_model(reference=reference, owning_team=owner,
-                                        track=not no_track)  # fmt: skip
+        outcome = services.import_model(reference=reference, owning_team=owner, track=not no_track)
         self.stdout.write(self.style.SUCCESS(outcome.summary()))
         if download:
-            files = services.download_version_files(version=outcome.download_version,
-                                                    wait_seconds=300)  # fmt: skip
+            files = services.download_version_files(
+                version=outcome.download_version, wait_seconds=300
+            )
             for file in files:
-                self.stdout.write(f"stored {file.name} ({file.size_kb:.0f} KiB, sha256 "
-                                  f"{file.sha256.lower()})")  # fmt: skip
+                self.stdout.write(
+                    f"stored {file.name} ({file.size_kb:.0f} KiB, sha256 {file.sha256.lower()})"
+                )
 
     def _import_listing(self, *, params: str, limit: int, **_) -> None:
         try:

@@ -30,8 +30,18 @@ class Command(BaseCommand):
             help="Rebuild the lexical, semantic and image indexes first.",
         )
 
-    def handle(self, *args, query: str, mode: str, format: str, limit: int, sort: str,
-               user: str | None, reindex: bool, **options) -> None:  # fmt: skip
+    def handle(
+        self,
+        *args,
+        query: str,
+        mode: str,
+        format: str,
+        limit: int,
+        sort: str,
+        user: str | None,
+        reindex: bool,
+        **options,
+    ) -> None:
         try:
             if reindex:
                 report = services.reindex_all()
@@ -55,13 +65,27 @@ class Command(BaseCommand):
         for warning in results.warnings:
             self.stderr.write(self.style.WARNING(warning))
         if format == "json":
-            self.stdout.write(json.dumps({
-                "query": query, "mode": mode, "total": results.total,
-                "results": [{"id": h.model.pk, "name": h.model.name, "type": h.model.type,
-                             "score": round(h.score, 6), "sources": list(h.sources)}
-                            for h in results.hits],
-                "warnings": results.warnings,
-            }, indent=2))  # fmt: skip
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "query": query,
+                        "mode": mode,
+                        "total": results.total,
+                        "results": [
+                            {
+                                "id": h.model.pk,
+                                "name": h.model.name,
+                                "type": h.model.type,
+                                "score": round(h.score, 6),
+                                "sources": list(h.sources),
+                            }
+                            for h in results.hits
+                        ],
+                        "warnings": results.warnings,
+                    },
+                    indent=2,
+                )
+            )
             return
         for rank, hit in enumerate(results.hits, start=1):
             self.stdout.write(
