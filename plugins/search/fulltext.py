@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, FloatField, Value
 from django.db.models.functions import Greatest
@@ -119,7 +120,10 @@ def _sqlite(terms: list[str], documents, limit: int) -> list[SearchMatch]:
     # Each word quoted (no FTS5 syntax from users) and prefix-matched, OR-ed; bm25 is lower-is-
     # better in SQLite.
     expression = " OR ".join('"' + t.replace('"', "") + '"*' for t in terms)
-    subquery, params = documents.values("model_id").query.sql_with_params()
+    try:
+        subquery, params = documents.values("model_id").query.sql_with_params()
+    except EmptyResultSet:  # the filters alone match nothing (e.g. a team that is not yours)
+        return []
     # The subquery is Django's own SQL for the filtered documents, its values parameters.
     sql = (
         "SELECT rowid, bm25(discovery_fts, %s, %s, %s, %s) AS score FROM discovery_fts "  # noqa: S608

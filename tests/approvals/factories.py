@@ -81,8 +81,9 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     """One reviewer's decision, given by ``review_request`` in the role a new policy needs.
 
     The policy is created before the request, so the request is matched to it on entering
-    review; the reviewer is given the role. An approval completes the request only if its
-    gates passed (by default they did not: the version has no stored files)."""
+    review; the reviewer is given the role. By default the reviewer rejects: the default
+    request's gates fail (its version has no stored files), and an approval is refused while
+    any gate fails. Pass a request whose gates pass to approve."""
 
     class Meta:
         model = Review
@@ -91,8 +92,8 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     policy = factory.LazyAttribute(lambda o: ApprovalPolicyFactory(required_roles=[o.role]))
     request = factory.SubFactory(ModelRequestFactory)
     reviewer = factory.SubFactory(UserFactory)
-    decision = Review.Decision.APPROVE
-    comment = "Model card and license read; fine for this use."
+    decision = Review.Decision.REJECT
+    comment = "No stored files to scan yet; ask again once they are uploaded."
 
     @classmethod
     def _create(cls, model_class, *, role, policy, reviewer, **fields):

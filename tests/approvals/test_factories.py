@@ -49,7 +49,7 @@ def test_a_review_is_given_in_the_role_its_requests_policy_requires():
     assert review.request.policy.required_roles.get() == review.role
     assert review.reviewer.role_assignments.get().role == review.role
     assert review.files_fingerprint == files_fingerprint(review.request.version)
-    assert review.decision == Review.Decision.APPROVE
+    assert review.decision == Review.Decision.REJECT  # its request's gates fail: see the factory
 
 
 def test_a_rejecting_review_rejects_its_request():

@@ -47,6 +47,7 @@ def test_worker_without_settings_module_uses_production_settings() -> None:
         DJANGO_ALLOWED_HOSTS="hubgate.example.com",
         DATABASE_URL="postgres://hubgate@db.invalid:5432/hubgate",
         CELERY_BROKER_URL="redis://broker.invalid:6379/0",
+        HUBGATE_AUDIT_KEY="Zq4-uW9pLm2xR7tB5nV8cY3kJ6hG1fD0sA_eT4oI",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["config.settings.production", "False"]

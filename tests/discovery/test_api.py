@@ -109,3 +109,12 @@ def test_catalog_api_search_filter_is_the_discovery_search(api_client, catalog):
     response = api_client.get("/api/models/", {"search": "anime\x00"})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_filters_that_match_nothing_answer_an_empty_page_not_a_503(api_client, catalog):
+    # A team the caller is not in (or that does not exist) leaves no document to rank: the
+    # lexical backend answered 503 "every search backend failed" (EmptyResultSet).
+    query = {"q": "anime", "mode": "lexical", "team": "no-such-team", "state": "draft"}
+    response = api_client.get(reverse("api-search"), query)
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == []

@@ -1,5 +1,7 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.accounts.models import ReviewerRole, Team
@@ -12,6 +14,7 @@ from ..models import ModelRequest, Review, Waiver
 from ..selectors import gate_blockers
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleFindingField(serializers.PrimaryKeyRelatedField):
     """A finding the requesting user may see: the browsable API's form lists only those, and
     any other id, private or missing, is the same 404."""

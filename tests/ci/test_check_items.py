@@ -1,9 +1,9 @@
 """What a CI check item may be: the references every route reads, hashes the catalog stores."""
 
 import pytest
-from governance.gates.check import CheckItem, parse_item
 
 from governance.catalog.references import CIVITAI, HASH, VERSION
+from governance.ci.check import CheckItem, parse_item
 
 
 def test_an_item_is_a_hash_or_a_reference() -> None:
