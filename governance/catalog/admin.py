@@ -4,7 +4,7 @@ from django.db.models import Count
 from governance.admin import RecordInline
 
 from .models import Creator, Image, Model, ModelFile, ModelVersion, Tag, VersionScore
-from .services import announce_permission_flags, grant_owning_team
+from .services import announce_permission_flags, grant_owning_team, transfer_model
 
 
 class ModelVersionInline(admin.TabularInline):
@@ -109,8 +109,17 @@ class ModelAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(_version_count=Count("versions"))
 
     def save_model(self, request, obj: Model, form, change: bool) -> None:
+        moving = change and "owning_team" in form.changed_data
+        moved_to = obj.owning_team
+        if moving:
+            # A new owner is a transfer (old team's permission revoked, audited), not a save.
+            obj.owning_team_id = form.initial.get("owning_team")
         super().save_model(request, obj, form, change)
-        if "owning_team" in form.changed_data:
+        if moving:
+            transfer_model(
+                model=obj, to_team=moved_to, actor=request.user, reason="Changed in the admin"
+            )
+        elif not change:
             grant_owning_team(model=obj)
         if change:  # licensing re-evaluates the model when its permission flags changed
             announce_permission_flags(model=obj, fields=form.changed_data)

@@ -12,8 +12,9 @@ from django.db.models import Model as DjangoModel
 from django.utils import timezone
 
 from governance.accounts import permissions
-from governance.accounts.models import Team
-from governance.errors import InvalidHubPayload
+from governance.accounts.models import Team, User
+from governance.audit.services import record
+from governance.errors import Conflict, InvalidHubPayload, ValidationFailed
 
 from .hub_payload import HubFile, HubImage, HubModel, HubVersion, parse_civitai_model
 from .models import (
@@ -185,6 +186,31 @@ def _write_models(
     return results
 
 
+def transfer_model(*, model: Model, to_team: Team | None, actor: User, reason: str) -> Model:
+    """Move ``model`` to ``to_team`` (None: no team owns it): the old owner's view permission is
+    revoked and the new owner's granted in the same transaction, audited with both owners."""
+    if not reason.strip():
+        raise ValidationFailed("Say why the model changes owner.", errors={"reason": ["Required."]})
+    with transaction.atomic():
+        locked = Model.objects.select_for_update().select_related("owning_team").get(pk=model.pk)
+        old = locked.owning_team
+        if (old.pk if old else None) == (to_team.pk if to_team else None):
+            raise Conflict(f"{locked} is already owned by {to_team or 'no team'}.")
+        if old is not None and old.group_id is not None:
+            permissions.revoke(permissions.VIEW_MODEL, group=old.group, obj=locked)
+        locked.owning_team = to_team
+        locked.save(update_fields=["owning_team", "updated_at"])
+        grant_owning_team(model=locked)
+        record(
+            action="model.owner_changed",
+            obj=locked,
+            actor=actor,
+            before={"owning_team": old.slug if old else None},
+            after={"owning_team": to_team.slug if to_team else None, "reason": reason},
+        )
+    return locked
+
+
 def grant_owning_team(*, model: Model) -> None:
     """The owning team may always see its model: granted as an object permission (idempotent;
     nothing for a model no team owns)."""
@@ -319,6 +345,10 @@ def _upsert_models(
         for p in parsed
     }
     existing = _locked(Model, wanted, hub=hub)
+    # Importing never changes ownership: the team an import names owns only the models that
+    # import creates. Moving a model to another team is transfer_model's, an admin's act.
+    for external_id in existing:
+        wanted[external_id].pop("owning_team_id", None)
     # Rows whose save has to reach post_save receivers: a new model with an owning team and a
     # change beyond the hub's counters.
     one_by_one = {

@@ -374,6 +374,8 @@ def import_model(
                 "created": result.created,
                 "versions_created": result.versions_created,
                 "tracked": track,
+                # Importing never changes the owner: the team owning the model after it.
+                "owning_team": model.owning_team.slug if model.owning_team_id else None,
             },
         )
     _update(job, done=1, model=model)
