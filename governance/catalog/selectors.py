@@ -9,7 +9,7 @@ from governance.accounts import permissions
 from governance.errors import NotFound
 from governance.hookspecs import VersionSnapshot
 
-from .models import Image, Model, ModelFile, ModelMode, ModelVersion, Tag, Visibility
+from .models import Creator, Image, Model, ModelFile, ModelMode, ModelVersion, Tag, Visibility
 
 
 def visible_models(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Model]:
@@ -141,3 +141,24 @@ def can_change_model(user: AbstractBaseUser | AnonymousUser, model: Model) -> bo
     if user.is_staff:
         return True
     return model.owning_team_id is not None and user.teams.filter(pk=model.owning_team_id).exists()
+
+
+def visible_tags(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tag]:
+    """Tags on at least one model ``user`` may see, each with ``model_count`` of those: a tag
+    used only on another team's private models is not listed, nor counted."""
+    visible = visible_models(user)
+    return (
+        Tag.objects.filter(models__in=visible)
+        .annotate(model_count=Count("models", filter=Q(models__in=visible), distinct=True))
+        .distinct()
+    )
+
+
+def visible_creators(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Creator]:
+    """Creators of at least one model ``user`` may see, each with ``model_count`` of those."""
+    visible = visible_models(user)
+    return (
+        Creator.objects.filter(models__in=visible)
+        .annotate(model_count=Count("models", filter=Q(models__in=visible), distinct=True))
+        .distinct()
+    )

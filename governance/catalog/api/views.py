@@ -4,7 +4,6 @@ Actions of upper apps on the same paths live in those apps' ``api`` packages (do
 usage, deprecate/retire in lifecycle, gates in gates, similar models in recommendations),
 registered on the same prefixes so their paths and names are unchanged."""
 
-from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -16,7 +15,7 @@ from governance.api.filters import FilterBackend
 
 from .. import selectors
 from ..filters import ModelFileFilter, ModelFilter, ModelVersionFilter
-from ..models import Creator, ModelVersion, Tag
+from ..models import ModelVersion
 from ..signals import version_read
 from . import serializers
 
@@ -90,10 +89,7 @@ class CreatorViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["hub"]
 
     def get_queryset(self):
-        visible = selectors.visible_models(self.request.user)
-        return Creator.objects.annotate(
-            model_count=Count("models", filter=Q(models__in=visible), distinct=True)
-        )
+        return selectors.visible_creators(self.request.user)
 
 
 class TagViewSet(viewsets.ReadOnlyModelViewSet):
@@ -106,7 +102,4 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["name"]
 
     def get_queryset(self):
-        visible = selectors.visible_models(self.request.user)
-        return Tag.objects.annotate(
-            model_count=Count("models", filter=Q(models__in=visible), distinct=True)
-        )
+        return selectors.visible_tags(self.request.user)
