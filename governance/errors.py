@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
@@ -169,6 +170,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     # Imported here: rest_framework.views loads DRF settings, which import our auth classes.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (a NUL character in a slug or a filter, on
+        # PostgreSQL) is bad input, not a server error; nothing was written.
+        body = problem(
+            status=400,
+            code="invalid",
+            title=_DRF_TITLES[400],
+            detail="The request holds a value that cannot be stored (e.g. a NUL character).",
+        )
+        return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

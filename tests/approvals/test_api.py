@@ -299,3 +299,24 @@ def test_a_private_version_is_answered_like_a_missing_one(company, private_model
         key: value.replace("999999", str(version.pk)) if isinstance(value, str) else value
         for key, value in missing.json().items()
     }
+
+
+@pytest.mark.postgres
+def test_a_nul_character_in_a_role_is_a_400_not_a_server_error(
+    company, stored_version, django_capture_on_commit_callbacks
+) -> None:
+    # PostgreSQL cannot compare a text column with a NUL byte: the lookup raised DataError and
+    # the API answered 500 (found by Schemathesis in CI's service run).
+    version = stored_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client_for(company.alice).post(
+            "/api/requests/",
+            {"version": version.pk, "team": "studio", "intended_use": "commercial-products"},
+            format="json",
+        )
+    url = f"/api/requests/{created.json()['id']}/reviews/"
+    body = {"decision": "reject", "role": "legal\x00"}
+    response = client_for(company.sam).post(url, body, format="json")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid"

@@ -84,7 +84,13 @@ def test_runserver_does_not_log_a_query_token(tmp_path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUBGATE_"))}
+    # The development server on its own SQLite file: CI's service run points DATABASE_URL at
+    # a database only the test runner creates.
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "HUBGATE_", "CELERY_")) and k != "DATABASE_URL"
+    }
     env = {
         **clean,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",

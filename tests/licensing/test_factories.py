@@ -1,6 +1,7 @@
 import pytest
 
 from governance.audit.models import AuditEntry
+from governance.licensing.models import DeclaredLicense
 from governance.licensing.terms import validate_terms
 from tests.accounts.factories import TeamFactory
 from tests.licensing.factories import (
@@ -29,7 +30,11 @@ def test_every_licensing_factory_saves_through_an_audited_service(factory_class)
     first, second = factory_class(), factory_class()
     for obj in (first, second):
         obj.full_clean()
-        assert AuditEntry.objects.filter(object_id=str(obj.pk)).exists()
+        # A declared license is audited on the model that declares it.
+        audited = obj.model if isinstance(obj, DeclaredLicense) else obj
+        assert AuditEntry.objects.filter(
+            object_type=audited._meta.label_lower, object_id=str(audited.pk)
+        ).exists()
     assert first.pk != second.pk
 
 
