@@ -192,7 +192,7 @@ def transfer_model(*, model: Model, to_team: Team | None, actor: User, reason: s
     if not reason.strip():
         raise ValidationFailed("Say why the model changes owner.", errors={"reason": ["Required."]})
     with transaction.atomic():
-        locked = Model.objects.select_for_update().select_related("owning_team").get(pk=model.pk)
+        locked = Model.objects.select_for_update().get(pk=model.pk)
         old = locked.owning_team
         if (old.pk if old else None) == (to_team.pk if to_team else None):
             raise Conflict(f"{locked} is already owned by {to_team or 'no team'}.")
